@@ -1,0 +1,33 @@
+#![doc = include_str!("../README.md")]
+
+mod access;
+mod endpoint;
+mod entities;
+mod finding;
+mod group;
+mod ids;
+mod severity;
+mod status;
+mod text;
+mod user;
+
+pub use access::{Action, Actor, Role, Visibility};
+pub use endpoint::Endpoint;
+pub use entities::{
+    BUSINESS_CRITICALITIES, check_business_criticality, check_dates, normalize_tags,
+    Engagement, EngagementPatch, EngagementStatus, EngagementType, NewEngagement, NewProduct,
+    NewProductType, NewTest, Product, ProductPatch, ProductType, ProductTypePatch, Test, TestPatch,
+};
+pub use finding::{Finding, FindingPatch, HistoryEntry, NewFinding, normalize_vulnerability_id};
+pub use group::{FindingGroup, GroupBy, group_severity, group_status};
+pub use ids::{
+    EngagementId, FindingGroupId, FindingId, JobId, ProductId, ProductTypeId, TestId, TokenId,
+    UserId,
+};
+pub use severity::{ParseSeverityError, Severity};
+pub use status::{ParseStatusError, Status};
+pub use text::{Name, Title, ValidationError, optional_text};
+pub use user::{Membership, TokenInfo, User, parse_username};
+
+/// The one timestamp type: UTC, stored with microsecond precision on both databases.
+pub type Timestamp = chrono::DateTime<chrono::Utc>;

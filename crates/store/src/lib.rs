@@ -1,0 +1,22 @@
+//! vulnbridge's storage: one [`Db`] over SQLite (the default, a file in the data directory)
+//! or PostgreSQL (for scale-out), the migrations of both, the repositories, and the jobs
+//! table.
+//!
+//! Every function here is exercised by the contract suite in `tests/contract.rs`, which runs
+//! each test on both backends.
+
+mod db;
+mod error;
+pub mod jobs;
+mod query;
+mod repo;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+pub use db::{AsConn, Backend, Conn, Db, DbOptions, PooledConn, Tx, now, redact_url};
+pub use error::{Result, StoreError};
+pub use query::{Page, PageRequest};
+pub use repo::{
+    engagements, findings, groups, history, members, product_types, products, tests, tokens,
+    users,
+};

@@ -1,0 +1,516 @@
+use crate::query::{Arg, PageRequest, QueryBuf, contains_pattern};
+use crate::repo::{fetch_page, parse_stored, push_visibility};
+use crate::{AsConn, Page, Result, StoreError, on_conn};
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::{
+    Endpoint, EngagementId, Finding, FindingGroupId, FindingId, ProductId, Severity, Status,
+    TestId, Visibility,
+};
+use sqlx::types::Json;
+use std::collections::HashMap;
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    test_id: i64,
+    engagement_id: i64,
+    product_id: i64,
+    finding_group_id: Option<i64>,
+    title: String,
+    description: String,
+    severity: i16,
+    status: String,
+    verified: bool,
+    cwe: Option<i32>,
+    cvss_v3_vector: Option<String>,
+    cvss_v3_score: Option<f64>,
+    epss_score: Option<f64>,
+    known_exploited: bool,
+    component_name: Option<String>,
+    component_version: Option<String>,
+    component_purl: Option<String>,
+    file_path: Option<String>,
+    line: Option<i32>,
+    endpoints: Json<Vec<Endpoint>>,
+    service: Option<String>,
+    unique_id_from_tool: Option<String>,
+    vuln_id_from_tool: Option<String>,
+    hash_code: Option<String>,
+    mitigation: Option<String>,
+    impact: Option<String>,
+    steps_to_reproduce: Option<String>,
+    refs: Option<String>,
+    param: Option<String>,
+    payload: Option<String>,
+    fix_available: Option<bool>,
+    fix_version: Option<String>,
+    static_finding: bool,
+    dynamic_finding: bool,
+    scanner_confidence: Option<String>,
+    tags: Json<Vec<String>>,
+    date: NaiveDate,
+    first_seen: DateTime<Utc>,
+    last_seen: DateTime<Utc>,
+    mitigated_at: Option<DateTime<Utc>>,
+    mitigated_by: Option<String>,
+    duplicate_of: Option<i64>,
+    occurrences: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+/// Every column but `id`, in insert order; `values` below must follow it.
+const INSERT_COLUMNS: &str = "test_id, engagement_id, product_id, finding_group_id, title, description, \
+    severity, status, verified, cwe, cvss_v3_vector, cvss_v3_score, epss_score, known_exploited, \
+    component_name, component_version, component_purl, file_path, line, endpoints, service, \
+    unique_id_from_tool, vuln_id_from_tool, hash_code, mitigation, impact, steps_to_reproduce, refs, \
+    param, payload, fix_available, fix_version, static_finding, dynamic_finding, scanner_confidence, \
+    tags, date, first_seen, last_seen, mitigated_at, mitigated_by, duplicate_of, occurrences, \
+    created_at, updated_at";
+const INSERT_COLUMN_COUNT: usize = 45;
+
+fn columns() -> String {
+    format!("id, {INSERT_COLUMNS}")
+}
+
+/// The stored values of `f`, in `INSERT_COLUMNS` order.
+fn values(f: &Finding) -> [Arg; INSERT_COLUMN_COUNT] {
+    [
+        f.test.0.into(),
+        f.engagement.0.into(),
+        f.product.0.into(),
+        f.finding_group.map(|g| g.0).into(),
+        f.title.clone().into(),
+        f.description.clone().into(),
+        f.severity.rank().into(),
+        f.status.as_str().into(),
+        f.verified.into(),
+        f.cwe.into(),
+        f.cvss_v3_vector.clone().into(),
+        f.cvss_v3_score.into(),
+        f.epss_score.into(),
+        f.known_exploited.into(),
+        f.component_name.clone().into(),
+        f.component_version.clone().into(),
+        f.component_purl.clone().into(),
+        f.file_path.clone().into(),
+        f.line.into(),
+        serde_json::json!(f.endpoints).into(),
+        f.service.clone().into(),
+        f.unique_id_from_tool.clone().into(),
+        f.vuln_id_from_tool.clone().into(),
+        f.hash_code.clone().into(),
+        f.mitigation.clone().into(),
+        f.impact.clone().into(),
+        f.steps_to_reproduce.clone().into(),
+        f.references.clone().into(),
+        f.param.clone().into(),
+        f.payload.clone().into(),
+        f.fix_available.into(),
+        f.fix_version.clone().into(),
+        f.static_finding.into(),
+        f.dynamic_finding.into(),
+        f.scanner_confidence.clone().into(),
+        serde_json::json!(f.tags).into(),
+        f.date.into(),
+        f.first_seen.into(),
+        f.last_seen.into(),
+        f.mitigated_at.into(),
+        f.mitigated_by.clone().into(),
+        f.duplicate_of.map(|d| d.0).into(),
+        f.occurrences.into(),
+        f.created_at.into(),
+        f.updated_at.into(),
+    ]
+}
+
+impl Row {
+    fn into_finding(self, vulnerability_ids: Vec<String>) -> Result<Finding> {
+        Ok(Finding {
+            id: FindingId(self.id),
+            test: TestId(self.test_id),
+            engagement: EngagementId(self.engagement_id),
+            product: ProductId(self.product_id),
+            finding_group: self.finding_group_id.map(FindingGroupId),
+            title: self.title,
+            description: self.description,
+            severity: Severity::from_rank(self.severity).ok_or_else(|| {
+                StoreError::corrupt("findings", format!("severity = {}", self.severity))
+            })?,
+            status: parse_stored("findings", "status", &self.status, |s| Status::parse(s).ok())?,
+            verified: self.verified,
+            cwe: self.cwe,
+            vulnerability_ids,
+            cvss_v3_vector: self.cvss_v3_vector,
+            cvss_v3_score: self.cvss_v3_score,
+            epss_score: self.epss_score,
+            known_exploited: self.known_exploited,
+            component_name: self.component_name,
+            component_version: self.component_version,
+            component_purl: self.component_purl,
+            file_path: self.file_path,
+            line: self.line,
+            endpoints: self.endpoints.0,
+            service: self.service,
+            unique_id_from_tool: self.unique_id_from_tool,
+            vuln_id_from_tool: self.vuln_id_from_tool,
+            hash_code: self.hash_code,
+            mitigation: self.mitigation,
+            impact: self.impact,
+            steps_to_reproduce: self.steps_to_reproduce,
+            references: self.refs,
+            param: self.param,
+            payload: self.payload,
+            fix_available: self.fix_available,
+            fix_version: self.fix_version,
+            static_finding: self.static_finding,
+            dynamic_finding: self.dynamic_finding,
+            scanner_confidence: self.scanner_confidence,
+            tags: self.tags.0,
+            date: self.date,
+            first_seen: self.first_seen,
+            last_seen: self.last_seen,
+            mitigated_at: self.mitigated_at,
+            mitigated_by: self.mitigated_by,
+            duplicate_of: self.duplicate_of.map(FindingId),
+            occurrences: self.occurrences,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+/// Rows per multi-row INSERT: 500 × 45 parameters stays under SQLite's 32,766 and
+/// PostgreSQL's 65,535 bind limits.
+const BATCH: usize = 500;
+
+/// Inserts findings (their `id` is ignored) and returns them with the ids assigned, in the
+/// same order. Multi-row statements: one round trip per 500 findings.
+pub async fn insert_many(c: &mut impl AsConn, findings: Vec<Finding>) -> Result<Vec<Finding>> {
+    let mut out = Vec::with_capacity(findings.len());
+    let mut rest = findings;
+    while !rest.is_empty() {
+        let tail = rest.split_off(rest.len().min(BATCH));
+        let mut batch = std::mem::replace(&mut rest, tail);
+        let mut q = QueryBuf::new(&format!("INSERT INTO findings ({INSERT_COLUMNS}) VALUES "));
+        for (i, f) in batch.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.bind_list(values(f));
+        }
+        q.push(" RETURNING id");
+        let mut ids: Vec<IdRow> = q.fetch_all(c).await?;
+        // Ids are assigned in VALUES order within one statement; RETURNING's row order is
+        // unspecified, so sort rather than trust it.
+        ids.sort_by_key(|r| r.id);
+        if ids.len() != batch.len() {
+            return Err(StoreError::corrupt(
+                "findings",
+                format!("inserted {} rows, got {} ids", batch.len(), ids.len()),
+            ));
+        }
+        for (f, id) in batch.iter_mut().zip(&ids) {
+            f.id = FindingId(id.id);
+        }
+        insert_vulnerability_ids(c, &batch).await?;
+        out.append(&mut batch);
+    }
+    Ok(out)
+}
+
+#[derive(sqlx::FromRow)]
+struct IdRow {
+    id: i64,
+}
+
+async fn insert_vulnerability_ids(c: &mut impl AsConn, findings: &[Finding]) -> Result<()> {
+    let pairs: Vec<(i64, &str)> = findings
+        .iter()
+        .flat_map(|f| f.vulnerability_ids.iter().map(move |v| (f.id.0, v.as_str())))
+        .collect();
+    for chunk in pairs.chunks(5000) {
+        let mut q = QueryBuf::new(
+            "INSERT INTO finding_vulnerability_ids (finding_id, vulnerability_id) VALUES ",
+        );
+        for (i, (id, v)) in chunk.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.push("(").bind(*id).push(", ").bind(*v).push(")");
+        }
+        q.push(" ON CONFLICT DO NOTHING");
+        q.execute(c).await?;
+    }
+    Ok(())
+}
+
+/// Loads vulnerability ids for rows and builds findings, keeping the rows' order.
+async fn hydrate(c: &mut impl AsConn, rows: Vec<Row>) -> Result<Vec<Finding>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut by_id: HashMap<i64, Vec<String>> = HashMap::new();
+    for chunk in rows.chunks(5000) {
+        let mut q = QueryBuf::new(
+            "SELECT finding_id, vulnerability_id FROM finding_vulnerability_ids WHERE finding_id IN ",
+        );
+        q.bind_list(chunk.iter().map(|r| r.id));
+        q.push(" ORDER BY finding_id, vulnerability_id");
+        let pairs: Vec<(i64, String)> = q.fetch_all(c).await?;
+        for (id, v) in pairs {
+            by_id.entry(id).or_default().push(v);
+        }
+    }
+    rows.into_iter()
+        .map(|r| {
+            let ids = by_id.remove(&r.id).unwrap_or_default();
+            r.into_finding(ids)
+        })
+        .collect()
+}
+
+pub async fn get(c: &mut impl AsConn, id: FindingId) -> Result<Finding> {
+    let mut q = QueryBuf::new(&format!("SELECT {} FROM findings WHERE id = ", columns()));
+    q.bind(id.0);
+    let row = q
+        .fetch_optional::<Row>(c)
+        .await?
+        .ok_or_else(|| StoreError::not_found("finding", id))?;
+    Ok(hydrate(c, vec![row]).await?.remove(0))
+}
+
+/// Several findings by id, in id order; missing ids are skipped.
+pub async fn get_many(c: &mut impl AsConn, ids: &[FindingId]) -> Result<Vec<Finding>> {
+    let mut rows = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(5000) {
+        let mut q = QueryBuf::new(&format!("SELECT {} FROM findings WHERE id IN ", columns()));
+        q.bind_list(chunk.iter().map(|i| i.0));
+        rows.extend(q.fetch_all::<Row>(c).await?);
+    }
+    rows.sort_by_key(|r| r.id);
+    hydrate(c, rows).await
+}
+
+/// Sort orders offered to API and UI; each maps to fixed SQL (never input).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Ordering {
+    #[default]
+    SeverityDesc,
+    SeverityAsc,
+    Newest,
+    Oldest,
+    Title,
+    LastSeen,
+}
+
+impl Ordering {
+    pub const CHOICES: &'static str = "-severity, severity, -id, id, title, -last_seen";
+
+    pub fn parse(s: &str) -> Option<Ordering> {
+        Some(match s {
+            "-severity" => Ordering::SeverityDesc,
+            "severity" => Ordering::SeverityAsc,
+            "-id" | "-created" => Ordering::Newest,
+            "id" | "created" => Ordering::Oldest,
+            "title" => Ordering::Title,
+            "-last_seen" => Ordering::LastSeen,
+            _ => return None,
+        })
+    }
+
+    fn sql(self) -> &'static str {
+        match self {
+            Ordering::SeverityDesc => "severity DESC, id DESC",
+            Ordering::SeverityAsc => "severity ASC, id ASC",
+            Ordering::Newest => "id DESC",
+            Ordering::Oldest => "id ASC",
+            Ordering::Title => "title ASC, id ASC",
+            Ordering::LastSeen => "last_seen DESC, id DESC",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub product: Option<ProductId>,
+    pub engagement: Option<EngagementId>,
+    pub test: Option<TestId>,
+    pub finding_group: Option<FindingGroupId>,
+    /// Any of these severities (empty: all).
+    pub severities: Vec<Severity>,
+    /// Any of these statuses (empty: all).
+    pub statuses: Vec<Status>,
+    /// Only open (`true`) or only not-open (`false`) findings.
+    pub open: Option<bool>,
+    pub verified: Option<bool>,
+    pub cwe: Option<i32>,
+    /// Exact identifier (normalised: `cve-…` matches `CVE-…`).
+    pub vulnerability_id: Option<String>,
+    /// Component name contains (case-insensitive).
+    pub component: Option<String>,
+    /// Title, component, file path or rule id contains (case-insensitive).
+    pub text: Option<String>,
+    /// The test's scan type, exactly.
+    pub scan_type: Option<String>,
+    pub ordering: Ordering,
+}
+
+fn push_filter(q: &mut QueryBuf, f: &Filter, vis: &Visibility) {
+    q.push(" FROM findings WHERE 1 = 1");
+    if let Some(p) = f.product {
+        q.push(" AND product_id = ").bind(p.0);
+    }
+    if let Some(e) = f.engagement {
+        q.push(" AND engagement_id = ").bind(e.0);
+    }
+    if let Some(t) = f.test {
+        q.push(" AND test_id = ").bind(t.0);
+    }
+    if let Some(g) = f.finding_group {
+        q.push(" AND finding_group_id = ").bind(g.0);
+    }
+    if !f.severities.is_empty() {
+        q.push(" AND severity IN ")
+            .bind_list(f.severities.iter().map(|s| s.rank()));
+    }
+    if !f.statuses.is_empty() {
+        q.push(" AND status IN ")
+            .bind_list(f.statuses.iter().map(|s| s.as_str()));
+    }
+    if let Some(open) = f.open {
+        let open_statuses = Status::ALL.iter().filter(|s| s.is_open()).map(|s| s.as_str());
+        q.push(if open { " AND status IN " } else { " AND status NOT IN " })
+            .bind_list(open_statuses);
+    }
+    if let Some(v) = f.verified {
+        q.push(" AND verified = ").bind(v);
+    }
+    if let Some(cwe) = f.cwe {
+        q.push(" AND cwe = ").bind(cwe);
+    }
+    if let Some(v) = &f.vulnerability_id {
+        q.push(" AND id IN (SELECT finding_id FROM finding_vulnerability_ids WHERE vulnerability_id = ")
+            .bind(domain::normalize_vulnerability_id(v))
+            .push(")");
+    }
+    if let Some(comp) = &f.component {
+        q.push(" AND LOWER(component_name) LIKE ")
+            .bind(contains_pattern(comp))
+            .push(" ESCAPE '\\'");
+    }
+    if let Some(text) = &f.text {
+        let pat = contains_pattern(text);
+        q.push(" AND (");
+        for (i, col) in ["title", "component_name", "file_path", "vuln_id_from_tool"]
+            .iter()
+            .enumerate()
+        {
+            if i > 0 {
+                q.push(" OR ");
+            }
+            q.push("LOWER(").push(col).push(") LIKE ").bind(pat.clone()).push(" ESCAPE '\\'");
+        }
+        q.push(")");
+    }
+    if let Some(st) = &f.scan_type {
+        q.push(" AND test_id IN (SELECT id FROM tests WHERE scan_type = ")
+            .bind(st.clone())
+            .push(")");
+    }
+    push_visibility(q, "product_id", vis);
+}
+
+pub async fn list(
+    c: &mut impl AsConn,
+    filter: &Filter,
+    vis: &Visibility,
+    page: PageRequest,
+) -> Result<Page<Finding>> {
+    let cols = columns();
+    let (count, rows) =
+        fetch_page::<Row>(c, &cols, |q| push_filter(q, filter, vis), filter.ordering.sql(), page)
+            .await?;
+    Ok(Page {
+        count,
+        results: hydrate(c, rows).await?,
+    })
+}
+
+/// Writes every mutable field of `f` back, replacing its vulnerability ids.
+pub async fn update(c: &mut impl AsConn, f: &Finding) -> Result<Finding> {
+    let mut q = QueryBuf::new("UPDATE findings SET ");
+    let cols: Vec<&str> = INSERT_COLUMNS.split(',').map(str::trim).collect();
+    let mut first = true;
+    for (col, val) in cols.iter().zip(values(f)) {
+        // Parents and creation time never change.
+        if matches!(*col, "test_id" | "engagement_id" | "product_id" | "created_at") {
+            continue;
+        }
+        if !first {
+            q.push(", ");
+        }
+        first = false;
+        q.push(col).push(" = ").bind(val);
+    }
+    q.push(" WHERE id = ").bind(f.id.0);
+    if q.execute(c).await? == 0 {
+        return Err(StoreError::not_found("finding", f.id));
+    }
+    on_conn!(c, |conn| sqlx::query(
+        "DELETE FROM finding_vulnerability_ids WHERE finding_id = $1"
+    )
+    .bind(f.id.0)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    insert_vulnerability_ids(c, std::slice::from_ref(f)).await?;
+    get(c, f.id).await
+}
+
+pub async fn delete(c: &mut impl AsConn, id: FindingId) -> Result<()> {
+    let n = on_conn!(c, |conn| sqlx::query("DELETE FROM findings WHERE id = $1")
+        .bind(id.0)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if n == 0 {
+        return Err(StoreError::not_found("finding", id));
+    }
+    Ok(())
+}
+
+/// Puts findings into a group (or out of any group with `None`).
+pub async fn set_group(
+    c: &mut impl AsConn,
+    ids: &[FindingId],
+    group: Option<FindingGroupId>,
+) -> Result<u64> {
+    let mut total = 0;
+    for chunk in ids.chunks(5000) {
+        let mut q = QueryBuf::new("UPDATE findings SET finding_group_id = ");
+        q.bind(group.map(|g| g.0))
+            .push(", updated_at = ")
+            .bind(crate::now())
+            .push(" WHERE id IN ")
+            .bind_list(chunk.iter().map(|i| i.0));
+        total += q.execute(c).await?;
+    }
+    Ok(total)
+}
+
+/// Open findings per severity, for dashboards: `[info, low, medium, high, critical]`.
+pub async fn open_counts_by_severity(c: &mut impl AsConn, vis: &Visibility) -> Result<[i64; 5]> {
+    let mut q = QueryBuf::new("SELECT severity, COUNT(*) FROM findings WHERE status IN ");
+    q.bind_list(Status::ALL.iter().filter(|s| s.is_open()).map(|s| s.as_str()));
+    push_visibility(&mut q, "product_id", vis);
+    q.push(" GROUP BY severity");
+    let rows: Vec<(i16, i64)> = q.fetch_all(c).await?;
+    let mut out = [0i64; 5];
+    for (sev, n) in rows {
+        if let Some(slot) = usize::try_from(sev).ok().and_then(|i| out.get_mut(i)) {
+            *slot = n;
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,8 @@
+//! The storage contract: every test runs on SQLite and on PostgreSQL (`name::sqlite`,
+//! `name::postgres`), so the two backends cannot drift apart.
+
+mod common;
+mod containers;
+mod findings;
+mod jobs;
+mod users;
