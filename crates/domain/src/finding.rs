@@ -21,13 +21,23 @@ pub struct Finding {
     pub severity: Severity,
     pub status: Status,
     pub verified: bool,
+    /// The primary CWE (what filters and tickets show).
     pub cwe: Option<i32>,
+    /// Every CWE the tool named, primary first (Semgrep and SonarQube give several).
+    pub cwes: Vec<i32>,
     /// CVE, GHSA, … identifiers, sorted and unique.
     pub vulnerability_ids: Vec<String>,
     pub cvss_v3_vector: Option<String>,
     pub cvss_v3_score: Option<f64>,
+    pub cvss_v4_vector: Option<String>,
+    pub cvss_v4_score: Option<f64>,
     pub epss_score: Option<f64>,
+    pub epss_percentile: Option<f64>,
     pub known_exploited: bool,
+    /// Why the tool chose this severity (e.g. the vendor's own rating and the CVSS vector).
+    pub severity_justification: Option<String>,
+    /// When the vulnerability was published by its source (NVD, advisory).
+    pub publish_date: Option<NaiveDate>,
     pub component_name: Option<String>,
     pub component_version: Option<String>,
     pub component_purl: Option<String>,
@@ -48,6 +58,8 @@ pub struct Finding {
     pub references: Option<String>,
     pub param: Option<String>,
     pub payload: Option<String>,
+    /// HTTP evidence from dynamic scanners (Burp).
+    pub request_response: Vec<RequestResponse>,
     pub fix_available: Option<bool>,
     pub fix_version: Option<String>,
     pub static_finding: bool,
@@ -82,6 +94,9 @@ pub struct NewFinding {
     pub verified: bool,
     #[serde(default)]
     pub cwe: Option<i32>,
+    /// Further CWEs; `cwe` is added in front if missing, and becomes the first when absent.
+    #[serde(default)]
+    pub cwes: Vec<i32>,
     #[serde(default)]
     pub vulnerability_ids: Vec<String>,
     #[serde(default)]
@@ -89,9 +104,19 @@ pub struct NewFinding {
     #[serde(default)]
     pub cvss_v3_score: Option<f64>,
     #[serde(default)]
+    pub cvss_v4_vector: Option<String>,
+    #[serde(default)]
+    pub cvss_v4_score: Option<f64>,
+    #[serde(default)]
     pub epss_score: Option<f64>,
     #[serde(default)]
+    pub epss_percentile: Option<f64>,
+    #[serde(default)]
     pub known_exploited: bool,
+    #[serde(default)]
+    pub severity_justification: Option<String>,
+    #[serde(default)]
+    pub publish_date: Option<NaiveDate>,
     #[serde(default)]
     pub component_name: Option<String>,
     #[serde(default)]
@@ -123,6 +148,8 @@ pub struct NewFinding {
     #[serde(default)]
     pub payload: Option<String>,
     #[serde(default)]
+    pub request_response: Vec<RequestResponse>,
+    #[serde(default)]
     pub fix_available: Option<bool>,
     #[serde(default)]
     pub fix_version: Option<String>,
@@ -137,6 +164,19 @@ pub struct NewFinding {
     /// Discovery day; today when absent.
     #[serde(default)]
     pub date: Option<NaiveDate>,
+    /// How many times the report listed it; 1 when absent.
+    #[serde(default)]
+    pub occurrences: Option<i32>,
+}
+
+/// One HTTP request and its response, as a dynamic scanner recorded them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestResponse {
+    #[serde(default)]
+    pub request: String,
+    #[serde(default)]
+    pub response: String,
 }
 
 fn default_status() -> Status {
@@ -154,11 +194,17 @@ impl NewFinding {
             status: Status::Active,
             verified: false,
             cwe: None,
+            cwes: Vec::new(),
             vulnerability_ids: Vec::new(),
             cvss_v3_vector: None,
             cvss_v3_score: None,
+            cvss_v4_vector: None,
+            cvss_v4_score: None,
             epss_score: None,
+            epss_percentile: None,
             known_exploited: false,
+            severity_justification: None,
+            publish_date: None,
             component_name: None,
             component_version: None,
             component_purl: None,
@@ -174,6 +220,7 @@ impl NewFinding {
             references: None,
             param: None,
             payload: None,
+            request_response: Vec::new(),
             fix_available: None,
             fix_version: None,
             static_finding: false,
@@ -181,6 +228,7 @@ impl NewFinding {
             scanner_confidence: None,
             tags: Vec::new(),
             date: None,
+            occurrences: None,
         }
     }
 
@@ -188,13 +236,35 @@ impl NewFinding {
     /// Empty optional strings become `None`, so "" and absent mean the same everywhere.
     pub fn normalize(mut self) -> Result<Self, ValidationError> {
         check_cwe(self.cwe)?;
+        for (i, c) in self.cwes.iter().enumerate() {
+            check_cwe(Some(*c)).map_err(|e| ValidationError::new(format!("cwes[{i}]"), e.message))?;
+        }
+        // `cwe` is the primary: first in `cwes`; without one, the first of `cwes` is it.
+        match self.cwe {
+            Some(c) => {
+                self.cwes.retain(|x| *x != c);
+                self.cwes.insert(0, c);
+            }
+            None => self.cwe = self.cwes.first().copied(),
+        }
+        let mut seen = std::collections::HashSet::new();
+        self.cwes.retain(|c| seen.insert(*c));
         check_line(self.line)?;
         check_score("cvss_v3_score", self.cvss_v3_score, 10.0)?;
+        check_score("cvss_v4_score", self.cvss_v4_score, 10.0)?;
         check_score("epss_score", self.epss_score, 1.0)?;
+        check_score("epss_percentile", self.epss_percentile, 1.0)?;
+        if let Some(n) = self.occurrences
+            && n < 1
+        {
+            return Err(ValidationError::new("occurrences", format!("{n} is not a count (at least 1)")));
+        }
         self.vulnerability_ids = normalize_vulnerability_ids(std::mem::take(&mut self.vulnerability_ids))?;
         self.tags = normalize_tags("tags", std::mem::take(&mut self.tags))?;
         for opt in [
             &mut self.cvss_v3_vector,
+            &mut self.cvss_v4_vector,
+            &mut self.severity_justification,
             &mut self.component_name,
             &mut self.component_version,
             &mut self.component_purl,
@@ -326,6 +396,11 @@ impl Finding {
             self.verified = v;
         }
         if let Some(v) = patch.cwe {
+            self.cwes.retain(|c| Some(*c) != self.cwe);
+            if let Some(c) = v {
+                self.cwes.retain(|x| *x != c);
+                self.cwes.insert(0, c);
+            }
             self.cwe = v;
         }
         if let Some(v) = patch.vulnerability_ids {
@@ -483,6 +558,22 @@ mod tests {
     }
 
     #[test]
+    fn primary_cwe_leads_the_list() {
+        let mut f = new();
+        f.cwe = Some(79);
+        f.cwes = vec![89, 79, 89];
+        let f = f.normalize().unwrap();
+        assert_eq!((f.cwe, f.cwes.as_slice()), (Some(79), &[79, 89][..]));
+        let mut f = new();
+        f.cwes = vec![563, 570];
+        let f = f.normalize().unwrap();
+        assert_eq!(f.cwe, Some(563), "without a primary, the first listed is it");
+        let mut f = new();
+        f.cwes = vec![1, 0];
+        assert_eq!(f.normalize().unwrap_err().field, "cwes[1]");
+    }
+
+    #[test]
     fn patch_tells_absent_from_null() {
         let p: FindingPatch = serde_json::from_str(r#"{"cwe": null}"#).unwrap();
         assert_eq!(p.cwe, Some(None));
@@ -518,11 +609,17 @@ impl NewFinding {
             status: self.status,
             verified: self.verified,
             cwe: self.cwe,
+            cwes: self.cwes,
             vulnerability_ids: self.vulnerability_ids,
             cvss_v3_vector: self.cvss_v3_vector,
             cvss_v3_score: self.cvss_v3_score,
+            cvss_v4_vector: self.cvss_v4_vector,
+            cvss_v4_score: self.cvss_v4_score,
             epss_score: self.epss_score,
+            epss_percentile: self.epss_percentile,
             known_exploited: self.known_exploited,
+            severity_justification: self.severity_justification,
+            publish_date: self.publish_date,
             component_name: self.component_name,
             component_version: self.component_version,
             component_purl: self.component_purl,
@@ -539,6 +636,7 @@ impl NewFinding {
             references: self.references,
             param: self.param,
             payload: self.payload,
+            request_response: self.request_response,
             fix_available: self.fix_available,
             fix_version: self.fix_version,
             static_finding: self.static_finding,
@@ -551,7 +649,7 @@ impl NewFinding {
             mitigated_at: closed.then_some(now),
             mitigated_by: None,
             duplicate_of: None,
-            occurrences: 1,
+            occurrences: self.occurrences.unwrap_or(1),
             created_at: now,
             updated_at: now,
         }

@@ -18,7 +18,9 @@ pub use entities::{
     Engagement, EngagementPatch, EngagementStatus, EngagementType, NewEngagement, NewProduct,
     NewProductType, NewTest, Product, ProductPatch, ProductType, ProductTypePatch, Test, TestPatch,
 };
-pub use finding::{Finding, FindingPatch, HistoryEntry, NewFinding, normalize_vulnerability_id};
+pub use finding::{
+    Finding, FindingPatch, HistoryEntry, NewFinding, RequestResponse, normalize_vulnerability_id,
+};
 pub use group::{FindingGroup, GroupBy, group_severity, group_status};
 pub use ids::{
     EngagementId, FindingGroupId, FindingId, JobId, ProductId, ProductTypeId, TestId, TokenId,

@@ -3,8 +3,8 @@ use crate::repo::{fetch_page, parse_stored, push_visibility};
 use crate::{AsConn, Page, Result, StoreError, on_conn};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{
-    Endpoint, EngagementId, Finding, FindingGroupId, FindingId, ProductId, Severity, Status,
-    TestId, Visibility,
+    Endpoint, EngagementId, Finding, FindingGroupId, FindingId, ProductId, RequestResponse,
+    Severity, Status, TestId, Visibility,
 };
 use sqlx::types::Json;
 use std::collections::HashMap;
@@ -22,10 +22,16 @@ struct Row {
     status: String,
     verified: bool,
     cwe: Option<i32>,
+    cwes: Json<Vec<i32>>,
     cvss_v3_vector: Option<String>,
     cvss_v3_score: Option<f64>,
+    cvss_v4_vector: Option<String>,
+    cvss_v4_score: Option<f64>,
     epss_score: Option<f64>,
+    epss_percentile: Option<f64>,
     known_exploited: bool,
+    severity_justification: Option<String>,
+    publish_date: Option<NaiveDate>,
     component_name: Option<String>,
     component_version: Option<String>,
     component_purl: Option<String>,
@@ -42,6 +48,7 @@ struct Row {
     refs: Option<String>,
     param: Option<String>,
     payload: Option<String>,
+    request_response: Json<Vec<RequestResponse>>,
     fix_available: Option<bool>,
     fix_version: Option<String>,
     static_finding: bool,
@@ -61,13 +68,14 @@ struct Row {
 
 /// Every column but `id`, in insert order; `values` below must follow it.
 const INSERT_COLUMNS: &str = "test_id, engagement_id, product_id, finding_group_id, title, description, \
-    severity, status, verified, cwe, cvss_v3_vector, cvss_v3_score, epss_score, known_exploited, \
+    severity, status, verified, cwe, cwes, cvss_v3_vector, cvss_v3_score, cvss_v4_vector, cvss_v4_score, \
+    epss_score, epss_percentile, known_exploited, severity_justification, publish_date, \
     component_name, component_version, component_purl, file_path, line, endpoints, service, \
     unique_id_from_tool, vuln_id_from_tool, hash_code, mitigation, impact, steps_to_reproduce, refs, \
-    param, payload, fix_available, fix_version, static_finding, dynamic_finding, scanner_confidence, \
-    tags, date, first_seen, last_seen, mitigated_at, mitigated_by, duplicate_of, occurrences, \
-    created_at, updated_at";
-const INSERT_COLUMN_COUNT: usize = 45;
+    param, payload, request_response, fix_available, fix_version, static_finding, dynamic_finding, \
+    scanner_confidence, tags, date, first_seen, last_seen, mitigated_at, mitigated_by, duplicate_of, \
+    occurrences, created_at, updated_at";
+const INSERT_COLUMN_COUNT: usize = 52;
 
 fn columns() -> String {
     format!("id, {INSERT_COLUMNS}")
@@ -86,10 +94,16 @@ fn values(f: &Finding) -> [Arg; INSERT_COLUMN_COUNT] {
         f.status.as_str().into(),
         f.verified.into(),
         f.cwe.into(),
+        serde_json::json!(f.cwes).into(),
         f.cvss_v3_vector.clone().into(),
         f.cvss_v3_score.into(),
+        f.cvss_v4_vector.clone().into(),
+        f.cvss_v4_score.into(),
         f.epss_score.into(),
+        f.epss_percentile.into(),
         f.known_exploited.into(),
+        f.severity_justification.clone().into(),
+        f.publish_date.into(),
         f.component_name.clone().into(),
         f.component_version.clone().into(),
         f.component_purl.clone().into(),
@@ -106,6 +120,7 @@ fn values(f: &Finding) -> [Arg; INSERT_COLUMN_COUNT] {
         f.references.clone().into(),
         f.param.clone().into(),
         f.payload.clone().into(),
+        serde_json::json!(f.request_response).into(),
         f.fix_available.into(),
         f.fix_version.clone().into(),
         f.static_finding.into(),
@@ -140,11 +155,17 @@ impl Row {
             status: parse_stored("findings", "status", &self.status, |s| Status::parse(s).ok())?,
             verified: self.verified,
             cwe: self.cwe,
+            cwes: self.cwes.0,
             vulnerability_ids,
             cvss_v3_vector: self.cvss_v3_vector,
             cvss_v3_score: self.cvss_v3_score,
+            cvss_v4_vector: self.cvss_v4_vector,
+            cvss_v4_score: self.cvss_v4_score,
             epss_score: self.epss_score,
+            epss_percentile: self.epss_percentile,
             known_exploited: self.known_exploited,
+            severity_justification: self.severity_justification,
+            publish_date: self.publish_date,
             component_name: self.component_name,
             component_version: self.component_version,
             component_purl: self.component_purl,
@@ -161,6 +182,7 @@ impl Row {
             references: self.refs,
             param: self.param,
             payload: self.payload,
+            request_response: self.request_response.0,
             fix_available: self.fix_available,
             fix_version: self.fix_version,
             static_finding: self.static_finding,
@@ -180,7 +202,7 @@ impl Row {
     }
 }
 
-/// Rows per multi-row INSERT: 500 × 45 parameters stays under SQLite's 32,766 and
+/// Rows per multi-row INSERT: 500 × 52 parameters stays under SQLite's 32,766 and
 /// PostgreSQL's 65,535 bind limits.
 const BATCH: usize = 500;
 

@@ -33,6 +33,14 @@ fn rich(test: &Test) -> Finding {
     n.fix_version = Some("2.17.1".into());
     n.static_finding = true;
     n.tags = vec!["rce".into(), "kev".into()];
+    n.cwes = vec![917, 502];
+    n.cvss_v4_vector = Some("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N".into());
+    n.cvss_v4_score = Some(9.3);
+    n.epss_percentile = Some(0.99996);
+    n.severity_justification = Some("CVSS v3 vector: …; vendor: CRITICAL".into());
+    n.publish_date = chrono::NaiveDate::from_ymd_opt(2021, 12, 10);
+    n.request_response = vec![RequestResponse { request: "GET / HTTP/1.1".into(), response: "HTTP/1.1 200 OK".into() }];
+    n.occurrences = Some(3);
     n.normalize().unwrap().into_finding(test, store::now(), Some("abc123".into()))
 }
 
@@ -57,6 +65,9 @@ async fn insert_many_keeps_order_and_fields(t: TestDb) {
     assert_eq!(got, expected, "every field survives the round trip");
     assert_eq!(got.vulnerability_ids, ["CVE-2021-44228", "GHSA-jfh8-c2jp-5v3q"]);
     assert_eq!(got.endpoints[0].port, Some(8443));
+    assert_eq!(got.cwes, [502, 917], "primary first");
+    assert_eq!(got.occurrences, 3);
+    assert_eq!(got.request_response.len(), 1);
     assert_eq!(got.product, w.product.id);
     assert_eq!(got.engagement, w.engagement.id);
 
