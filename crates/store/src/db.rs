@@ -9,6 +9,7 @@ use crate::StoreError;
 use sqlx::migrate::Migrator;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
+use sqlx::Connection;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions,
     SqliteSynchronous,
@@ -120,6 +121,13 @@ impl Db {
             if let Some(schema) = &opts.pg_schema {
                 options = options.options([("search_path", schema.as_str())]);
             }
+            // One direct attempt first: the pool retries until its timeout and then reports
+            // only "timed out", hiding the real cause (refused, unknown host, bad password).
+            let probe = tokio::time::timeout(opts.acquire_timeout, PgConnection::connect_with(&options))
+                .await
+                .map_err(|_| unavailable(sqlx::Error::PoolTimedOut))?
+                .map_err(unavailable)?;
+            let _ = probe.close().await;
             let pool = PgPoolOptions::new()
                 .max_connections(opts.max_connections)
                 .acquire_timeout(opts.acquire_timeout)

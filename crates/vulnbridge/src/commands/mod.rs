@@ -1,0 +1,34 @@
+//! One module per command.
+
+mod demo;
+mod serve;
+mod users;
+
+use crate::cli::{Cli, Command};
+use crate::config::Config;
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::load(cli.config.as_deref())?;
+    match cli.command {
+        // Printing the API description needs no database and no logs on stderr.
+        Command::Openapi => {
+            out!("{}", web::openapi().to_pretty_json()?);
+            Ok(())
+        }
+        Command::Demo(args) => {
+            crate::telemetry::init(&config.log, &config.log_format);
+            demo::run(config, args).await
+        }
+        command => {
+            crate::telemetry::init(&config.log, &config.log_format);
+            match command {
+                Command::Serve(args) => serve::serve(config, args).await,
+                Command::Worker(args) => serve::worker(config, args).await,
+                Command::Migrate => serve::migrate(config).await,
+                Command::User(cmd) => users::user(config, cmd).await,
+                Command::Token(cmd) => users::token(config, cmd).await,
+                Command::Openapi | Command::Demo(_) => unreachable!("handled above"),
+            }
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! The real binary, as a user runs it.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_vulnbridge"));
+    // A clean environment: no VULNBRIDGE_* from the caller leaks into these runs.
+    for (k, _) in std::env::vars() {
+        if k.starts_with("VULNBRIDGE_") {
+            c.env_remove(k);
+        }
+    }
+    c.env("VULNBRIDGE_LOG", "warn");
+    c
+}
+
+fn run(c: &mut Command) -> Output {
+    c.output().expect("run vulnbridge")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A tiny HTTP GET without a client library: status line and body.
+fn http_get(port: u16, path: &str, token: Option<&str>) -> Option<(u16, String)> {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let auth = token.map(|t| format!("Authorization: Token {t}\r\n")).unwrap_or_default();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Connection: close\r\n\r\n").ok()?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).ok()?;
+    let status = buf.split_whitespace().nth(1)?.parse().ok()?;
+    let body = buf.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    Some((status, body))
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+    }
+}
+
+fn wait_healthy(port: u16, within: Duration) -> Duration {
+    let start = Instant::now();
+    while start.elapsed() < within {
+        if let Some((200, _)) = http_get(port, "/healthz", None) {
+            return start.elapsed();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("no answer on /healthz within {within:?}");
+}
+
+/// migrate → user create → token create → serve → the token works → SIGTERM stops it.
+fn full_cycle(env: &[(&str, String)]) {
+    let dir = tempfile::tempdir().unwrap();
+    let with = |c: &mut Command| {
+        c.env("VULNBRIDGE_DATA_DIR", dir.path());
+        for (k, v) in env {
+            c.env(k, v);
+        }
+    };
+    let mut c = bin();
+    with(&mut c);
+    let o = run(c.arg("migrate"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("up to date"), "{}", stdout(&o));
+
+    let mut c = bin();
+    with(&mut c);
+    let o = run(c.args(["user", "create", "ops", "--admin"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("Password: "), "{}", stdout(&o));
+
+    let mut c = bin();
+    with(&mut c);
+    let o = run(c.args(["token", "create", "ops", "--name", "ci"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let token = stdout(&o).trim().to_owned();
+    assert!(token.starts_with("vbt_"), "only the token on stdout: {token}");
+
+    let mut c = bin();
+    with(&mut c);
+    let o = run(c.args(["token", "create", "nobody"]));
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("no user named 'nobody'"), "{}", stderr(&o));
+
+    let port = free_port();
+    let mut c = bin();
+    with(&mut c);
+    let child = c
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut server = Server(child);
+    let took = wait_healthy(port, Duration::from_secs(10));
+    eprintln!("healthy after {took:?}");
+    let (status, body) = http_get(port, "/api/v1/users/me", Some(&token)).unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"username\":\"ops\""), "{body}");
+    let (status, _) = http_get(port, "/readyz", None).unwrap();
+    assert_eq!(status, 200);
+
+    // SIGTERM: a clean exit.
+    let pid = server.0.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(st) = server.0.try_wait().unwrap() {
+            assert!(st.success(), "serve exited with {st}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut log = String::new();
+    if let Some(mut e) = server.0.stderr.take() {
+        let _ = e.read_to_string(&mut log);
+    }
+    assert!(!log.contains(&token), "a token reached the log");
+}
+
+#[test]
+fn sqlite_full_cycle() {
+    full_cycle(&[]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_full_cycle() {
+    let Some(t) = store::testing::TestDb::postgres().await else { return };
+    let schema = t.pg_schema.clone().unwrap();
+    let sep = if t.url.contains('?') { '&' } else { '?' };
+    let url = format!("{}{sep}options=-c%20search_path%3D{schema}", t.url);
+    tokio::task::spawn_blocking(move || full_cycle(&[("VULNBRIDGE_DATABASE_URL", url)]))
+        .await
+        .unwrap();
+    drop(t);
+}
+
+#[test]
+fn an_unreachable_database_is_one_clear_line() {
+    let o = run(bin()
+        .env("VULNBRIDGE_DATABASE_URL", "postgres://user:hunter2@127.0.0.1:1/db")
+        .args(["serve", "--bind", "127.0.0.1:0"]));
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(lines[0].contains("cannot connect to the database at postgres://user:***@127.0.0.1:1/db"), "{err}");
+    assert!(lines[0].contains("refused"), "{err}");
+    assert!(!err.contains("hunter2") && !err.contains("panicked") && !err.contains("backtrace"), "{err}");
+}
+
+#[test]
+fn bad_configuration_is_named() {
+    let o = run(bin().env("VULNBRIDGE_WORKERS", "lots").arg("migrate"));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("workers"), "{}", stderr(&o));
+    let o = run(bin().env("VULNBRIDGE_BIMD", "x").arg("openapi"));
+    assert!(o.status.success());
+    assert!(stderr(&o).contains("unknown environment variable VULNBRIDGE_BIMD (did you mean VULNBRIDGE_BIND?)"), "{}", stderr(&o));
+}
+
+#[test]
+fn openapi_matches_the_committed_document() {
+    let o = run(bin().arg("openapi"));
+    assert!(o.status.success());
+    let printed: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let committed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json")).unwrap()).unwrap();
+    assert_eq!(printed, committed);
+}
+
+#[test]
+fn demo_seeds_and_reports_its_logins() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let o = run(bin().args(["demo", "--no-serve", "--data-dir"]).arg(&data));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("login      admin"), "{out}");
+    assert!(out.contains("API token  vbt_"), "{out}");
+    assert!(data.join(".vulnbridge-demo").exists());
+    // Running it again starts afresh.
+    let o = run(bin().args(["demo", "--no-serve", "--data-dir"]).arg(&data));
+    assert!(o.status.success(), "{}", stderr(&o));
+    // A directory the demo did not make is never deleted.
+    let foreign = dir.path().join("mine");
+    std::fs::create_dir(&foreign).unwrap();
+    std::fs::write(foreign.join("important.txt"), "keep").unwrap();
+    let o = run(bin().args(["demo", "--no-serve", "--data-dir"]).arg(&foreign));
+    assert!(!o.status.success());
+    assert!(foreign.join("important.txt").exists());
+}
+
+#[test]
+fn demo_serves_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let child = bin()
+        .args(["demo", "--bind", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .arg(dir.path().join("d"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut server = Server(child);
+    let mut token = None;
+    let lines = BufReader::new(server.0.stdout.take().unwrap()).lines();
+    for line in lines.map_while(Result::ok) {
+        if let Some(t) = line.trim().strip_prefix("API token  ") {
+            token = Some(t.to_owned());
+            break;
+        }
+    }
+    let token = token.expect("the demo prints an API token");
+    wait_healthy(port, Duration::from_secs(10));
+    let (status, body) = http_get(port, "/api/v1/findings?severity=critical&limit=100", Some(&token)).unwrap();
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(v["count"].as_i64().unwrap() >= 3, "{body}");
+}
