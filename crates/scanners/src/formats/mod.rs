@@ -3,5 +3,22 @@
 
 use crate::registry::ScanType;
 
+pub mod common;
+pub mod semgrep;
+pub mod semgrep_pro;
+
 /// Every supported format, in the order the UI lists them.
-pub static ALL: &[ScanType] = &[];
+pub static ALL: &[ScanType] = &[
+    ScanType {
+        name: semgrep::NAME,
+        description: "Semgrep's JSON output (semgrep --json), or its Supply Chain export",
+        extensions: &["json"],
+        parser: &semgrep::Semgrep,
+    },
+    ScanType {
+        name: semgrep_pro::NAME,
+        description: "Findings exported from the Semgrep AppSec Platform API, in JSON",
+        extensions: &["json"],
+        parser: &semgrep_pro::SemgrepPro,
+    },
+];
