@@ -4,11 +4,18 @@
 use crate::registry::ScanType;
 
 pub mod common;
+pub mod sarif;
 pub mod semgrep;
 pub mod semgrep_pro;
 
 /// Every supported format, in the order the UI lists them.
 pub static ALL: &[ScanType] = &[
+    ScanType {
+        name: sarif::NAME,
+        description: "SARIF 2.1.0 from any static analysis tool (streamed, any size)",
+        extensions: &["sarif", "json"],
+        parser: &sarif::Sarif,
+    },
     ScanType {
         name: semgrep::NAME,
         description: "Semgrep's JSON output (semgrep --json), or its Supply Chain export",
