@@ -4,6 +4,7 @@
 use crate::registry::ScanType;
 
 pub mod common;
+pub mod generic;
 pub mod sarif;
 pub mod semgrep;
 pub mod semgrep_pro;
@@ -15,6 +16,12 @@ pub static ALL: &[ScanType] = &[
         description: "SARIF 2.1.0 from any static analysis tool (streamed, any size)",
         extensions: &["sarif", "json"],
         parser: &sarif::Sarif,
+    },
+    ScanType {
+        name: generic::NAME,
+        description: "vulnbridge's generic findings format, JSON or CSV (docs/formats/generic.md)",
+        extensions: &["json", "csv"],
+        parser: &generic::Generic,
     },
     ScanType {
         name: semgrep::NAME,
