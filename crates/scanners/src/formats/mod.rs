@@ -5,9 +5,11 @@ use crate::registry::ScanType;
 
 pub mod common;
 pub mod generic;
+mod html;
 pub mod sarif;
 pub mod semgrep;
 pub mod semgrep_pro;
+pub mod sonarqube;
 
 /// Every supported format, in the order the UI lists them.
 pub static ALL: &[ScanType] = &[
@@ -34,5 +36,17 @@ pub static ALL: &[ScanType] = &[
         description: "Findings exported from the Semgrep AppSec Platform API, in JSON",
         extensions: &["json"],
         parser: &semgrep_pro::SemgrepPro,
+    },
+    ScanType {
+        name: sonarqube::NAME,
+        description: "SonarQube issues (sonar-report HTML or JSON, API export JSON or zip), aggregated per rule and file",
+        extensions: &["html", "json", "zip"],
+        parser: &sonarqube::AGGREGATED,
+    },
+    ScanType {
+        name: sonarqube::NAME_DETAILED,
+        description: "SonarQube issues (sonar-report HTML or JSON, API export JSON or zip), one finding per issue",
+        extensions: &["html", "json", "zip"],
+        parser: &sonarqube::DETAILED,
     },
 ];
