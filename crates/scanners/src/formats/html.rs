@@ -419,7 +419,9 @@ pub fn decode_entities(s: &str) -> String {
     while let Some(amp) = rest.find('&') {
         out.push_str(rest.get(..amp).unwrap_or(""));
         let after = rest.get(amp + 1..).unwrap_or("");
-        let semi = after.find(';').filter(|&p| p <= 32);
+        // References are short: look for the ';' in the next few bytes only, so that text
+        // full of '&' stays linear to decode.
+        let semi = after.bytes().take(33).position(|b| b == b';');
         let decoded = semi.and_then(|p| {
             let name = after.get(..p)?;
             let c = if let Some(num) = name.strip_prefix('#') {

@@ -419,7 +419,9 @@ fn message_text(m: &Message, rule: Option<&Rule>) -> Option<String> {
         .text
         .clone()
         .or_else(|| template.markdown.clone())?;
-    for (i, arg) in m.arguments.iter().enumerate() {
+    // Templates name a handful of placeholders; arguments past the first hundred would only
+    // cost time.
+    for (i, arg) in m.arguments.iter().enumerate().take(100) {
         let arg = value_text(arg).unwrap_or_else(|| arg.to_string());
         text = text.replace(&format!("{{{i}}}"), &arg);
     }
