@@ -340,6 +340,28 @@ fn html_single_finding_detailed() {
     assert_eq!(f[0].cwe, Some(798));
 }
 
+/// DefectDojo's `sonar-no-finding.html` is not in the snapshot; sonar-report writes such a
+/// report with the rules table alone, which this test makes from a one-issue report.
+#[test]
+fn html_without_the_vulnerability_table_has_no_findings() {
+    let html = String::from_utf8(fixture_bytes("sonarqube/sonar-table-in-table.html")).unwrap();
+    let start = html
+        .find("<h2>Detail of the Detected Vulnerabilities</h2>")
+        .unwrap();
+    let end = html.find("<h3>Known Security Rules</h3>").unwrap();
+    let without = format!("{}{}", &html[..start], &html[end..]);
+    assert!(
+        parse_bytes(&AGGREGATED, without.as_bytes())
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        parse_bytes(&DETAILED, without.as_bytes())
+            .unwrap()
+            .is_empty()
+    );
+}
+
 #[test]
 fn sonar_report_json_no_finding() {
     assert!(parse_ok(&DETAILED, "sonarqube/sonar-no-finding.json").is_empty());
