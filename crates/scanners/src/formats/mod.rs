@@ -3,5 +3,8 @@
 
 use crate::registry::ScanType;
 
+mod common;
+mod html_text;
+
 /// Every supported format, in the order the UI lists them.
 pub static ALL: &[ScanType] = &[];
