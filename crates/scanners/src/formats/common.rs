@@ -222,6 +222,33 @@ pub(crate) fn cve_ids_in(text: &str) -> Vec<String> {
     out
 }
 
+/// Every GitHub advisory id (`GHSA-xxxx-xxxx-xxxx`) in free text, in order, without repeats.
+pub(crate) fn ghsa_ids_in(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while let Some(found) = find_ascii_ci(bytes, i, b"ghsa-") {
+        let body = bytes.get(found + 5..found + 19);
+        let well_formed = body.is_some_and(|b| {
+            b.iter().enumerate().all(|(k, c)| {
+                if k == 4 || k == 9 {
+                    *c == b'-'
+                } else {
+                    c.is_ascii_alphanumeric()
+                }
+            })
+        }) && !bytes.get(found + 19).is_some_and(u8::is_ascii_alphanumeric);
+        if well_formed && let Some(body) = text.get(found + 5..found + 19) {
+            let id = format!("GHSA-{}", body.to_ascii_lowercase());
+            if !out.contains(&id) {
+                out.push(id);
+            }
+        }
+        i = found + 5;
+    }
+    out
+}
+
 fn find_ascii_ci(haystack: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
     let rest = haystack.get(from..)?;
     rest.windows(needle.len())
@@ -435,6 +462,16 @@ mod tests {
     }
 
     #[test]
+    fn ghsa_ids_in_text() {
+        assert_eq!(
+            ghsa_ids_in(
+                "advisories/GHSA-5cp4-xmrw-59wf (x) ghsa-5CP4-xmrw-59wf GHSA-5cp4-xmrw-59wfx GHSA-12"
+            ),
+            ["GHSA-5cp4-xmrw-59wf"]
+        );
+    }
+
+    #[test]
     fn titles_are_one_line_and_bounded() {
         assert_eq!(
             finding_title(" a\n\tb ").map(Title::into_inner).as_deref(),
@@ -459,5 +496,66 @@ mod tests {
             http_message_from_base64("R0VU\nIC8=").as_deref(),
             Some("GET /")
         );
+    }
+}
+
+/// Deserializes a whole JSON document, reporting errors with line, column and the path of
+/// the offending value (`Findings[3].Id`).
+#[expect(
+    clippy::result_large_err,
+    reason = "ParseError is the parser contract's error type (error.rs), not sized here"
+)]
+pub(crate) fn read_json_document<T: serde::de::DeserializeOwned>(
+    scan_type: &'static str,
+    input: &mut dyn std::io::BufRead,
+) -> Result<T, ParseError> {
+    let mut de = serde_json::Deserializer::from_reader(input);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let path = (path != ".").then_some(path);
+        ParseError::json(scan_type, e.inner(), path.as_deref())
+    })?;
+    de.end()
+        .map_err(|e| ParseError::json(scan_type, &e, None))?;
+    Ok(value)
+}
+
+/// A JSON identifier that tools write as a number or a string (`"type_index": 5243392`).
+#[derive(serde::Deserialize, Clone, Debug)]
+#[serde(untagged)]
+pub(crate) enum JsonId {
+    Number(serde_json::Number),
+    Text(String),
+}
+
+impl JsonId {
+    pub(crate) fn text(&self) -> String {
+        match self {
+            JsonId::Number(n) => n.to_string(),
+            JsonId::Text(s) => s.trim().to_owned(),
+        }
+    }
+}
+
+/// A JSON number that some exports write as a string (`"EpssScore": "0.00239"`).
+#[derive(serde::Deserialize, Clone, Copy, Debug)]
+#[serde(untagged)]
+pub(crate) enum JsonNumber {
+    Number(f64),
+    #[serde(deserialize_with = "number_in_string")]
+    Text(Option<f64>),
+}
+
+fn number_in_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let s = <String as serde::Deserialize>::deserialize(d)?;
+    Ok(s.trim().parse::<f64>().ok().filter(|v| v.is_finite()))
+}
+
+impl JsonNumber {
+    pub(crate) fn value(self) -> Option<f64> {
+        match self {
+            JsonNumber::Number(v) => v.is_finite().then_some(v),
+            JsonNumber::Text(v) => v,
+        }
     }
 }

@@ -3,6 +3,11 @@
 
 use crate::registry::ScanType;
 
+pub mod burp;
+pub mod burp_api;
+pub mod burp_dastardly;
+pub mod burp_graphql;
+pub mod burp_suite_dast;
 mod common;
 mod html_text;
 pub mod tenable;
@@ -10,10 +15,43 @@ mod tenable_csv;
 mod tenable_xml;
 
 /// Every supported format, in the order the UI lists them.
-pub static ALL: &[ScanType] = &[ScanType {
-    name: tenable::SCAN_TYPE,
-    description: "Tenable / Nessus: .nessus XML (NessusClientData_v2) or a Nessus, Tenable.sc or \
-                  Tenable.io CSV export, Nessus WAS included; XML or CSV is detected from the content.",
-    extensions: &["nessus", "xml", "csv"],
-    parser: &tenable::TenableParser,
-}];
+pub static ALL: &[ScanType] = &[
+    ScanType {
+        name: burp::SCAN_TYPE,
+        description: "Burp Suite \"Report issues\" XML export; base64-encoded requests and responses are decoded.",
+        extensions: &["xml"],
+        parser: &burp::BurpParser,
+    },
+    ScanType {
+        name: burp_dastardly::SCAN_TYPE,
+        description: "Burp Dastardly (CI scanner) JUnit XML results.",
+        extensions: &["xml"],
+        parser: &burp_dastardly::BurpDastardlyParser,
+    },
+    ScanType {
+        name: burp_graphql::SCAN_TYPE,
+        description: "Burp Suite DAST issues from its GraphQL API, saved as JSON ({\"Issues\": […]}).",
+        extensions: &["json"],
+        parser: &burp_graphql::BurpGraphqlParser,
+    },
+    ScanType {
+        name: burp_api::SCAN_TYPE,
+        description: "Burp Suite REST API scan results in JSON (GET /v0.1/scan/{task_id}).",
+        extensions: &["json"],
+        parser: &burp_api::BurpApiParser,
+    },
+    ScanType {
+        name: burp_suite_dast::SCAN_TYPE,
+        description: "Burp Suite DAST HTML report (formerly Burp Suite Enterprise Edition; DefectDojo's old \
+                      name for this format is \"Burp Enterprise Scan\").",
+        extensions: &["html", "htm"],
+        parser: &burp_suite_dast::BurpSuiteDastParser,
+    },
+    ScanType {
+        name: tenable::SCAN_TYPE,
+        description: "Tenable / Nessus: .nessus XML (NessusClientData_v2) or a Nessus, Tenable.sc or \
+                      Tenable.io CSV export, Nessus WAS included; XML or CSV is detected from the content.",
+        extensions: &["nessus", "xml", "csv"],
+        parser: &tenable::TenableParser,
+    },
+];
