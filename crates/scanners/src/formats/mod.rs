@@ -3,6 +3,7 @@
 
 use crate::registry::ScanType;
 
+pub mod awssecurityhub;
 pub mod burp;
 pub mod burp_api;
 pub mod burp_dastardly;
@@ -16,6 +17,13 @@ mod tenable_xml;
 
 /// Every supported format, in the order the UI lists them.
 pub static ALL: &[ScanType] = &[
+    ScanType {
+        name: awssecurityhub::SCAN_TYPE,
+        description: "AWS Security Hub findings in ASFF JSON ({\"Findings\": […]} or a list): Config/compliance \
+                      controls, Inspector (EC2, ECR, Lambda) and GuardDuty findings.",
+        extensions: &["json"],
+        parser: &awssecurityhub::AwsSecurityHubParser,
+    },
     ScanType {
         name: burp::SCAN_TYPE,
         description: "Burp Suite \"Report issues\" XML export; base64-encoded requests and responses are decoded.",
