@@ -327,6 +327,37 @@ fn errors_say_where_and_what() {
 }
 
 #[test]
+fn cvss_v3_score_decides_severity_by_the_cvss_bands() {
+    // DefectDojo maps a CVSS v3 base score of 4.0–4.9 to Low (its Medium starts at 5.0); the
+    // CVSS v3 specification's Medium band starts at 4.0, and so does ours.
+    let xml = br#"<NessusClientData_v2><Report><ReportHost name="10.0.0.1">
+<HostProperties><tag name="host-ip">10.0.0.1</tag></HostProperties>
+<ReportItem port="443" svc_name="https?" protocol="tcp" severity="1" pluginID="1" pluginName="p">
+<cvss3_base_score>4.3</cvss3_base_score></ReportItem>
+<ReportItem port="0" svc_name="general" protocol="tcp" severity="4" pluginID="2" pluginName="q"/>
+</ReportHost></Report></NessusClientData_v2>"#;
+    let findings = parse_bytes(&TenableParser, xml).unwrap_or_default();
+    assert_eq!(findings[0].severity, Severity::Medium);
+    assert_eq!(findings[0].endpoints[0].to_string(), "https://10.0.0.1:443");
+    assert_eq!(findings[1].severity, Severity::Critical);
+    // Port 0 and svc_name "general" (cleaned to the transport) give host and protocol only.
+    assert_eq!(findings[1].endpoints[0].to_string(), "tcp://10.0.0.1");
+}
+
+#[test]
+fn byte_order_marks_and_leading_blank_lines() {
+    let xml = b"\xEF\xBB\xBF\n\n<?xml version=\"1.0\"?><NessusClientData_v2><Report><ReportHost name=\"h\">\
+<ReportItem port=\"22\" svc_name=\"ssh\" protocol=\"tcp\" severity=\"2\" pluginID=\"7\" pluginName=\"SSH\"/>\
+</ReportHost></Report></NessusClientData_v2>";
+    let findings = parse_bytes(&TenableParser, xml).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(findings[0].endpoints[0].to_string(), "ssh://h:22");
+    let csv = b"\xEF\xBB\xBFPlugin ID,Name,Risk,Host,Protocol,Port\n7,SSH,Medium,h,tcp,22\n";
+    let findings = parse_bytes(&TenableParser, csv).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(findings[0].vuln_id_from_tool.as_deref(), Some("7"));
+    assert_eq!(findings[0].severity, Severity::Medium);
+}
+
+#[test]
 fn no_external_entities() {
     // XXE: the entity is declared but never expanded, so no file is read.
     let xml = br#"<?xml version="1.0"?>

@@ -90,7 +90,7 @@ impl Parser for BurpGraphqlParser {
         let Some(issues) = export.issues else {
             return Err(ParseError::new(
                 SCAN_TYPE,
-                None,
+                Some(Location::default().with_path("Issues")),
                 "expected an `Issues` array at the top level (Burp Suite DAST GraphQL issues)",
             ));
         };

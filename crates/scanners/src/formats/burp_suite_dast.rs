@@ -12,7 +12,7 @@ use super::common::{
     burp_confidence, cwe_numbers_in, endpoint_from_url, finding_title, push_endpoint,
 };
 use super::html_text::{Html, NodeId};
-use crate::{Context, ParseError, Parser, Sink};
+use crate::{Context, Location, ParseError, Parser, Sink};
 use domain::{Endpoint, NewFinding, RequestResponse, Severity};
 use std::collections::HashMap;
 use std::io::BufRead;
@@ -81,7 +81,7 @@ impl Parser for BurpSuiteDastParser {
         if !looks_like_burp {
             return Err(ParseError::new(
                 SCAN_TYPE,
-                None,
+                Some(Location::byte(0)),
                 "expected a Burp Suite DAST HTML report (\"Issues found on …\" tables or issue details)",
             ));
         }

@@ -535,7 +535,14 @@ impl Aggregator {
     }
 
     fn endpoint_key(&mut self, item: &Item, host: &Host, port: Option<u16>) -> Option<u64> {
-        let name = host.fqdn.as_deref().unwrap_or(&host.name);
+        // DefectDojo's choice: the FQDN when Nessus resolved one, else the ReportHost name;
+        // host-ip only when the report names the host nothing else.
+        let name = host
+            .fqdn
+            .as_deref()
+            .or(Some(host.name.as_str()).filter(|n| !n.trim().is_empty()))
+            .or(host.ip.as_deref())
+            .unwrap_or("");
         let (host_key, protocol, port) = if name.contains("://") {
             (HostKey::Url(endpoint_from_url(name)?), None, None)
         } else {
