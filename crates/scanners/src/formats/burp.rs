@@ -5,10 +5,10 @@
 //! issues of the same type (`<type>`) fold into one finding that lists every URL as an
 //! endpoint and keeps every request/response pair; the folded findings are sent at the end.
 
+use super::burp_common::{bracketed, burp_confidence, http_message_from_base64};
 use super::common::{
-    bracketed, burp_confidence, cwe_numbers_in, endpoint_from_url, finding_title,
-    http_message_from_base64, push_capped, push_endpoint, xml_attr, xml_entity_text, xml_reader,
-    xml_syntax_error,
+    cwe_numbers_in, endpoint_from_url, finding_title, push_capped, push_endpoint, xml_attr,
+    xml_entity_text, xml_reader, xml_syntax_error,
 };
 use super::html_text::html_to_markdown;
 use crate::{Context, Location, ParseError, Parser, Sink};

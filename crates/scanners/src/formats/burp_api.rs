@@ -2,9 +2,9 @@
 //! (`GET /v0.1/scan/{task_id}`): `issue_events[]` with `type: "issue_found"` and an `issue`.
 //! One finding per issue, as DefectDojo does (no folding).
 
+use super::burp_common::{burp_confidence, http_message_from_bytes};
 use super::common::{
-    JsonId, burp_confidence, cwe_numbers_in, endpoint_from_url, finding_title,
-    http_message_from_bytes, push_endpoint, read_json_document,
+    JsonId, cwe_numbers_in, endpoint_from_url, finding_title, push_endpoint, read_json_document,
 };
 use super::html_text::html_to_markdown;
 use crate::{Context, ParseError, Parser, Sink};

@@ -3,9 +3,10 @@
 //! background, remediation, evidence, references, classifications) as plain text, which are
 //! split into the matching finding fields. Findings go to the sink as each `<failure>` closes.
 
+use super::burp_common::burp_confidence;
 use super::common::{
-    burp_confidence, cve_ids_in, cwe_numbers_in, endpoint_from_url, finding_title, ghsa_ids_in,
-    push_capped, push_endpoint, xml_attr, xml_entity_text, xml_reader, xml_syntax_error,
+    cve_ids_in, cwe_numbers_in, endpoint_from_url, finding_title, ghsa_ids_in, push_capped,
+    push_endpoint, xml_attr, xml_entity_text, xml_reader, xml_syntax_error,
 };
 use crate::{Context, Location, ParseError, Parser, Sink};
 use domain::{NewFinding, RequestResponse, Severity};

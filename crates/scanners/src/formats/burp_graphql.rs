@@ -2,9 +2,9 @@
 //! GraphQL API, saved as `{"Issues": [...]}`. Issues of one type (same `issue_type.name`) fold
 //! into one finding with every URL as an endpoint, as in DefectDojo.
 
+use super::burp_common::burp_confidence;
 use super::common::{
-    JsonId, burp_confidence, cwe_numbers_in, endpoint_from_url, finding_title, push_endpoint,
-    read_json_document,
+    JsonId, cwe_numbers_in, endpoint_from_url, finding_title, push_endpoint, read_json_document,
 };
 use super::html_text::{Html, html_to_markdown};
 use crate::{Context, Location, ParseError, Parser, Sink};

@@ -8,9 +8,8 @@
 //! type, as DefectDojo makes. HTML is read with the forgiving reader in `html_text`: the
 //! report is not well-formed XML.
 
-use super::common::{
-    burp_confidence, cwe_numbers_in, endpoint_from_url, finding_title, push_endpoint,
-};
+use super::burp_common::burp_confidence;
+use super::common::{cwe_numbers_in, endpoint_from_url, finding_title, push_endpoint};
 use super::html_text::{Html, NodeId};
 use crate::{Context, Location, ParseError, Parser, Sink};
 use domain::{Endpoint, NewFinding, RequestResponse, Severity};

@@ -371,134 +371,6 @@ pub(crate) fn xml_reader<R: std::io::BufRead>(input: R) -> quick_xml::Reader<R> 
     reader
 }
 
-/// Base64 as an HTTP message: text when it is UTF-8; otherwise the headers and a note
-/// instead of a binary body (what DefectDojo does, so that evidence stays printable).
-pub(crate) fn http_message_from_base64(encoded: &str) -> Option<String> {
-    use base64::Engine;
-    let compact: String = encoded.chars().filter(|c| !c.is_whitespace()).collect();
-    let engine = base64::engine::GeneralPurpose::new(
-        &base64::alphabet::STANDARD,
-        base64::engine::GeneralPurposeConfig::new()
-            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
-            .with_decode_allow_trailing_bits(true),
-    );
-    let bytes = engine.decode(compact.as_bytes()).ok()?;
-    Some(http_message_from_bytes(bytes))
-}
-
-/// See [`http_message_from_base64`].
-pub(crate) fn http_message_from_bytes(bytes: Vec<u8>) -> String {
-    match String::from_utf8(bytes) {
-        Ok(s) => s,
-        Err(e) => {
-            let bytes = e.into_bytes();
-            let split = bytes.windows(4).position(|w| w == b"\r\n\r\n");
-            let (head, body_len) = match split {
-                Some(at) => (
-                    bytes.get(..at).unwrap_or(&[]),
-                    bytes.len().saturating_sub(at + 4),
-                ),
-                None => (&[][..], bytes.len()),
-            };
-            format!(
-                "{}\r\n\r\n<binary body of {body_len} bytes not shown>",
-                String::from_utf8_lossy(head)
-            )
-        }
-    }
-}
-
-/// The text inside the first `[` … last `]` of a Burp location, e.g. the parameter name in
-/// `/search [q parameter]`.
-pub(crate) fn bracketed(text: &str) -> Option<String> {
-    let start = text.find('[')?;
-    let end = text.rfind(']')?;
-    let inner = text.get(start + 1..end)?.trim();
-    (!inner.is_empty()).then(|| inner.to_owned())
-}
-
-/// `Certain`, `Firm`, `Tentative`: Burp's confidence, spelled the same in every export.
-pub(crate) fn burp_confidence(raw: &str) -> Option<String> {
-    let c = raw.trim().to_ascii_lowercase();
-    match c.as_str() {
-        "certain" => Some("Certain".to_owned()),
-        "firm" => Some("Firm".to_owned()),
-        "tentative" => Some("Tentative".to_owned()),
-        _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cvss3_is_canonicalised() {
-        assert_eq!(
-            cvss3_vector("AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:N/E:P/RL:O/RC:C").as_deref(),
-            Some("CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:N/E:P/RL:O/RC:C")
-        );
-        assert_eq!(
-            cvss3_vector("CVSS:3.1/S:C/AV:N/AC:L/PR:N/UI:N/C:H/I:H/A:H/E:X").as_deref(),
-            Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H")
-        );
-        assert_eq!(cvss3_vector("AV:N/AC:L"), None);
-        assert_eq!(cvss3_vector("CVSS:2.0/AV:N/AC:L/Au:N/C:P/I:P/A:P"), None);
-        assert_eq!(
-            cvss3_vector("AV:N/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:N"),
-            None
-        );
-    }
-
-    #[test]
-    fn cwes_and_cves_in_text() {
-        assert_eq!(cwe_numbers_in("CERT:1;CWE:16;CWE:200;cwe-16"), [16, 200]);
-        assert_eq!(cwe_numbers_in("CERT #836068,CWE #310"), [310]);
-        assert_eq!(cwe_numbers_in("<a>CWE-79: XSS</a> CWE-0 MCWE-5"), [79]);
-        assert_eq!(
-            cve_ids_in("CVE-2013-2566,cve-2015-2808 CVE-20-1 CVE-2015-2808"),
-            ["CVE-2013-2566", "CVE-2015-2808"]
-        );
-    }
-
-    #[test]
-    fn ghsa_ids_in_text() {
-        assert_eq!(
-            ghsa_ids_in(
-                "advisories/GHSA-5cp4-xmrw-59wf (x) ghsa-5CP4-xmrw-59wf GHSA-5cp4-xmrw-59wfx GHSA-12"
-            ),
-            ["GHSA-5cp4-xmrw-59wf"]
-        );
-    }
-
-    #[test]
-    fn titles_are_one_line_and_bounded() {
-        assert_eq!(
-            finding_title(" a\n\tb ").map(Title::into_inner).as_deref(),
-            Some("a b")
-        );
-        assert!(finding_title(" \n ").is_none());
-        let long = "x".repeat(5000);
-        assert_eq!(
-            finding_title(&long).map(|t| t.as_str().len()),
-            Some(Title::MAX_CHARS)
-        );
-    }
-
-    #[test]
-    fn binary_bodies_are_not_kept() {
-        let msg = http_message_from_bytes(b"HTTP/1.1 200 OK\r\nA: b\r\n\r\n\xff\xfe".to_vec());
-        assert_eq!(
-            msg,
-            "HTTP/1.1 200 OK\r\nA: b\r\n\r\n<binary body of 2 bytes not shown>"
-        );
-        assert_eq!(
-            http_message_from_base64("R0VU\nIC8=").as_deref(),
-            Some("GET /")
-        );
-    }
-}
-
 /// Deserializes a whole JSON document, reporting errors with line, column and the path of
 /// the offending value (`Findings[3].Id`).
 #[expect(
@@ -557,5 +429,63 @@ impl JsonNumber {
             JsonNumber::Number(v) => v.is_finite().then_some(v),
             JsonNumber::Text(v) => v,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cvss3_is_canonicalised() {
+        assert_eq!(
+            cvss3_vector("AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:N/E:P/RL:O/RC:C").as_deref(),
+            Some("CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:N/E:P/RL:O/RC:C")
+        );
+        assert_eq!(
+            cvss3_vector("CVSS:3.1/S:C/AV:N/AC:L/PR:N/UI:N/C:H/I:H/A:H/E:X").as_deref(),
+            Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H")
+        );
+        assert_eq!(cvss3_vector("AV:N/AC:L"), None);
+        assert_eq!(cvss3_vector("CVSS:2.0/AV:N/AC:L/Au:N/C:P/I:P/A:P"), None);
+        assert_eq!(
+            cvss3_vector("AV:N/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:N"),
+            None
+        );
+    }
+
+    #[test]
+    fn cwes_and_cves_in_text() {
+        assert_eq!(cwe_numbers_in("CERT:1;CWE:16;CWE:200;cwe-16"), [16, 200]);
+        assert_eq!(cwe_numbers_in("CERT #836068,CWE #310"), [310]);
+        assert_eq!(cwe_numbers_in("<a>CWE-79: XSS</a> CWE-0 MCWE-5"), [79]);
+        assert_eq!(
+            cve_ids_in("CVE-2013-2566,cve-2015-2808 CVE-20-1 CVE-2015-2808"),
+            ["CVE-2013-2566", "CVE-2015-2808"]
+        );
+    }
+
+    #[test]
+    fn ghsa_ids_in_text() {
+        assert_eq!(
+            ghsa_ids_in(
+                "advisories/GHSA-5cp4-xmrw-59wf (x) ghsa-5CP4-xmrw-59wf GHSA-5cp4-xmrw-59wfx GHSA-12"
+            ),
+            ["GHSA-5cp4-xmrw-59wf"]
+        );
+    }
+
+    #[test]
+    fn titles_are_one_line_and_bounded() {
+        assert_eq!(
+            finding_title(" a\n\tb ").map(Title::into_inner).as_deref(),
+            Some("a b")
+        );
+        assert!(finding_title(" \n ").is_none());
+        let long = "x".repeat(5000);
+        assert_eq!(
+            finding_title(&long).map(|t| t.as_str().len()),
+            Some(Title::MAX_CHARS)
+        );
     }
 }

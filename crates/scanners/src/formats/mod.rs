@@ -6,6 +6,7 @@ use crate::registry::ScanType;
 pub mod awssecurityhub;
 pub mod burp;
 pub mod burp_api;
+mod burp_common;
 pub mod burp_dastardly;
 pub mod burp_graphql;
 pub mod burp_suite_dast;
