@@ -3,13 +3,24 @@
 
 use crate::registry::ScanType;
 
+pub mod awssecurityhub;
+pub mod burp;
+pub mod burp_api;
+mod burp_common;
+pub mod burp_dastardly;
+pub mod burp_graphql;
+pub mod burp_suite_dast;
 pub mod common;
 pub mod generic;
 mod html;
+mod html_text;
 pub mod sarif;
 pub mod semgrep;
 pub mod semgrep_pro;
 pub mod sonarqube;
+pub mod tenable;
+mod tenable_csv;
+mod tenable_xml;
 
 /// Every supported format, in the order the UI lists them.
 pub static ALL: &[ScanType] = &[
@@ -48,5 +59,50 @@ pub static ALL: &[ScanType] = &[
         description: "SonarQube issues (sonar-report HTML or JSON, API export JSON or zip), one finding per issue",
         extensions: &["html", "json", "zip"],
         parser: &sonarqube::DETAILED,
+    },
+    ScanType {
+        name: awssecurityhub::SCAN_TYPE,
+        description: "AWS Security Hub findings in ASFF JSON ({\"Findings\": […]} or a list): Config/compliance \
+                      controls, Inspector (EC2, ECR, Lambda) and GuardDuty findings.",
+        extensions: &["json"],
+        parser: &awssecurityhub::AwsSecurityHubParser,
+    },
+    ScanType {
+        name: burp::SCAN_TYPE,
+        description: "Burp Suite \"Report issues\" XML export; base64-encoded requests and responses are decoded.",
+        extensions: &["xml"],
+        parser: &burp::BurpParser,
+    },
+    ScanType {
+        name: burp_dastardly::SCAN_TYPE,
+        description: "Burp Dastardly (CI scanner) JUnit XML results.",
+        extensions: &["xml"],
+        parser: &burp_dastardly::BurpDastardlyParser,
+    },
+    ScanType {
+        name: burp_graphql::SCAN_TYPE,
+        description: "Burp Suite DAST issues from its GraphQL API, saved as JSON ({\"Issues\": […]}).",
+        extensions: &["json"],
+        parser: &burp_graphql::BurpGraphqlParser,
+    },
+    ScanType {
+        name: burp_api::SCAN_TYPE,
+        description: "Burp Suite REST API scan results in JSON (GET /v0.1/scan/{task_id}).",
+        extensions: &["json"],
+        parser: &burp_api::BurpApiParser,
+    },
+    ScanType {
+        name: burp_suite_dast::SCAN_TYPE,
+        description: "Burp Suite DAST HTML report (formerly Burp Suite Enterprise Edition; DefectDojo's old \
+                      name for this format is \"Burp Enterprise Scan\").",
+        extensions: &["html", "htm"],
+        parser: &burp_suite_dast::BurpSuiteDastParser,
+    },
+    ScanType {
+        name: tenable::SCAN_TYPE,
+        description: "Tenable / Nessus: .nessus XML (NessusClientData_v2) or a Nessus, Tenable.sc or \
+                      Tenable.io CSV export, Nessus WAS included; XML or CSV is detected from the content.",
+        extensions: &["nessus", "xml", "csv"],
+        parser: &tenable::TenableParser,
     },
 ];
