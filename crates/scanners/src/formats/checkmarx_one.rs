@@ -16,7 +16,7 @@
 
 use super::common::{
     cwe_number, deserialize_json, finding_title, json_date, json_f64, json_line, json_text, keep_importable,
-    non_empty, read_json_bytes,
+    non_empty, read_json_bytes, reject_top_level_array,
 };
 use crate::{Context, ParseError, Parser, Sink};
 use domain::{NewFinding, Severity, Status};
@@ -32,6 +32,7 @@ pub struct CheckmarxOneScan;
 impl Parser for CheckmarxOneScan {
     fn parse(&self, input: &mut dyn BufRead, ctx: &Context, sink: &mut Sink<'_>) -> Result<(), ParseError> {
         let bytes = read_json_bytes(SCAN_TYPE, input)?;
+        reject_top_level_array(SCAN_TYPE, &bytes, "a Checkmarx ONE export object")?;
         let doc: Document = deserialize_json(SCAN_TYPE, &bytes)?;
         let cwe_store = doc.vulnerability_details.as_deref().unwrap_or(&[]);
         for query in doc.scan_results.iter().flat_map(|s| s.results_list.iter().flatten()) {

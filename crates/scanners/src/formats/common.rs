@@ -37,6 +37,20 @@ pub fn first_json_byte(bytes: &[u8]) -> Option<u8> {
     bytes.iter().copied().find(|b| !b.is_ascii_whitespace())
 }
 
+/// Fails when the document is a JSON array where `expected` (an object) belongs: serde would
+/// otherwise read the array positionally into the object's fields.
+pub fn reject_top_level_array(scan_type: &'static str, bytes: &[u8], expected: &str) -> Result<(), ParseError> {
+    if first_json_byte(bytes) != Some(b'[') {
+        return Ok(());
+    }
+    let line = bytes.iter().take_while(|b| b.is_ascii_whitespace()).filter(|b| **b == b'\n').count();
+    Err(ParseError::new(
+        scan_type,
+        Some(crate::Location::line_column(line as u64 + 1, 1)),
+        format!("expected {expected}, found an array"),
+    ))
+}
+
 /// Deserializes a whole document, reporting a syntax or shape error with its line, column and
 /// path inside the document (`vulnerabilities[3].identifiers.CVE[0]`).
 pub fn deserialize_json<T: DeserializeOwned>(scan_type: &'static str, bytes: &[u8]) -> Result<T, ParseError> {

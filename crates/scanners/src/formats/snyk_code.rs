@@ -5,7 +5,7 @@
 //! by; the title is `<ruleId>_<file>` and the description lists the Snyk properties, keeping
 //! DefectDojo's layout so that reports and dashboards built on it still read the same.
 
-use super::common::{deserialize_json, finding_title, keep_importable, read_json_bytes};
+use super::common::{deserialize_json, finding_title, keep_importable, read_json_bytes, reject_top_level_array};
 use crate::{Context, ParseError, Parser, Sink};
 use chrono::NaiveDate;
 use domain::{NewFinding, Severity, Status};
@@ -22,6 +22,7 @@ pub struct SnykCodeScan;
 impl Parser for SnykCodeScan {
     fn parse(&self, input: &mut dyn BufRead, ctx: &Context, sink: &mut Sink<'_>) -> Result<(), ParseError> {
         let bytes = read_json_bytes(SCAN_TYPE, input)?;
+        reject_top_level_array(SCAN_TYPE, &bytes, "a SARIF log object with a `runs` array")?;
         let log: SarifLog = deserialize_json(SCAN_TYPE, &bytes)?;
         emit_sarif(SCAN_TYPE, log.runs.as_deref().unwrap_or(&[]), ctx, sink)
     }

@@ -7,7 +7,7 @@
 
 use super::common::{
     deserialize_json, finding_title, json_date, json_f64, json_line, json_text, keep_importable, non_empty,
-    read_json_bytes,
+    read_json_bytes, reject_top_level_array,
 };
 use crate::{Context, ParseError, Parser, Sink};
 use domain::{NewFinding, Severity, Status};
@@ -23,6 +23,7 @@ pub struct SnykIssueApiScan;
 impl Parser for SnykIssueApiScan {
     fn parse(&self, input: &mut dyn BufRead, ctx: &Context, sink: &mut Sink<'_>) -> Result<(), ParseError> {
         let bytes = read_json_bytes(SCAN_TYPE, input)?;
+        reject_top_level_array(SCAN_TYPE, &bytes, "a JSON:API document with a `data` array of issues")?;
         let doc: Document = deserialize_json(SCAN_TYPE, &bytes)?;
         for issue in doc.data.iter().flatten() {
             if let Some(f) = finding(issue, ctx)? {
