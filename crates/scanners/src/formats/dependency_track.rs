@@ -60,6 +60,9 @@ struct DtFinding {
 #[derive(Deserialize)]
 struct Component {
     name: String,
+    /// Maven group, Composer vendor, npm scope, Go module path…
+    #[serde(default)]
+    group: Option<String>,
     #[serde(default)]
     version: Option<Value>,
     #[serde(default)]
@@ -144,7 +147,8 @@ const ALIAS_KEYS: [&str; 7] = ["cveId", "ghsaId", "osvId", "snykId", "sonatypeId
 fn finding(d: &DtFinding, ctx: &Context) -> Result<NewFinding, ParseError> {
     let c = &d.component;
     let v = &d.vulnerability;
-    let name = c.name.trim();
+    let name = component_name(c);
+    let name = name.as_str();
     let version = c.version.as_ref().and_then(json_text);
     let vuln_id = v.vuln_id.trim();
     let source = v.source.as_deref().unwrap_or("").trim();
@@ -242,6 +246,18 @@ fn finding(d: &DtFinding, ctx: &Context) -> Result<NewFinding, ParseError> {
     f.status = status;
     f.verified = verified;
     Ok(f)
+}
+
+/// The package's full name: its group belongs to it (`org.apache.logging.log4j:log4j-core`,
+/// `psy/psysh`, `@angular/core`); two packages named `core` in different groups are different
+/// components. DefectDojo keeps the bare name.
+fn component_name(c: &Component) -> String {
+    let name = c.name.trim();
+    match non_empty(c.group.as_deref()) {
+        Some(group) if c.purl.as_deref().is_some_and(|p| p.starts_with("pkg:maven/")) => format!("{group}:{name}"),
+        Some(group) => format!("{group}/{name}"),
+        None => name.to_owned(),
+    }
 }
 
 /// Dependency-Track's audit, as our status and whether a person confirmed it.
