@@ -47,8 +47,15 @@ impl Parser for CheckmarxOneScan {
                 }
             }
         }
+        let scan_day = doc
+            .scan
+            .as_ref()
+            .and_then(|s| s.end_time.as_ref().or(s.start_time.as_ref()))
+            .and_then(json_date);
         for v in doc.vulnerabilities.iter().flatten() {
-            sink(keep_importable(gitlab_finding(v, ctx)?))?;
+            let mut f = gitlab_finding(v, ctx)?;
+            f.date = scan_day;
+            sink(keep_importable(f))?;
         }
         for r in doc.results.iter().flatten() {
             sink(keep_importable(result_finding(r, ctx)?))?;
@@ -73,6 +80,9 @@ struct Document {
     iac_scan_results: Option<IacSection>,
     #[serde(default)]
     vulnerability_details: Option<Vec<QueryDetails>>,
+    /// The GitLab report's scan, whose end is the day its findings were seen.
+    #[serde(default)]
+    scan: Option<GitlabScan>,
 }
 
 // ---- results API / UI export ----
@@ -319,6 +329,14 @@ struct GitlabVulnerability {
     identifiers: Option<Vec<GitlabIdentifier>>,
     #[serde(default)]
     location: Option<GitlabLocation>,
+}
+
+#[derive(Deserialize, Default)]
+struct GitlabScan {
+    #[serde(default)]
+    end_time: Option<Value>,
+    #[serde(default)]
+    start_time: Option<Value>,
 }
 
 #[derive(Deserialize, Default)]
