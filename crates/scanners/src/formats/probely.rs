@@ -177,7 +177,8 @@ fn finding(p: &Finding, ctx: &Context) -> Result<NewFinding, ParseError> {
             None => param,
         }
     });
-    f.payload = non_empty(p.value.as_deref());
+    // Verbatim: trailing spaces are part of payloads (`1' AND 1=1-- `).
+    f.payload = p.value.clone().filter(|v| !v.trim().is_empty());
     if let Some(method) = non_empty(p.method.as_deref()) {
         f.steps_to_reproduce = Some(format!(
             "{} {}",
