@@ -10,7 +10,8 @@ use scanners::formats::checkmarx_one::CheckmarxOneScan;
 use scanners::testing::{parse_bytes, parse_fixture};
 
 fn parse(rel: &str) -> Vec<NewFinding> {
-    parse_fixture(&CheckmarxOneScan, &format!("checkmarx_one/{rel}")).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    parse_fixture(&CheckmarxOneScan, &format!("checkmarx_one/{rel}"))
+        .unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
 /// What DefectDojo checks on every finding of the richer samples. `date` stands for "the
@@ -42,7 +43,10 @@ fn gitlab_sast_report() {
     assert_eq!(f.date, NaiveDate::from_ymd_opt(2024, 1, 18));
     // DefectDojo titles it `511341974_/src/helpers/Constants.ts` (identifier and file); the
     // query's name says what the problem is, and the file is already `file_path`.
-    assert_eq!(f.title.as_str(), "Client HTML5 Store Sensitive data In Web Storage");
+    assert_eq!(
+        f.title.as_str(),
+        "Client HTML5 Store Sensitive data In Web Storage"
+    );
     // DefectDojo marks these inactive: the format has no triage state and its mapping treats
     // "no state" as not active. Untriaged results are open.
     assert_eq!(f.status, Status::Active);
@@ -55,13 +59,23 @@ fn format_two_without_description() {
     assert_eq!(findings.len(), 1);
     let f = &findings[0];
     assert_eq!(f.severity, Severity::Low);
-    assert!(f.description.starts_with("Low Insufficiently Protected Credentials"), "{}", f.description);
+    assert!(
+        f.description
+            .starts_with("Low Insufficiently Protected Credentials"),
+        "{}",
+        f.description
+    );
     assert_eq!(f.title.as_str(), "Insufficiently Protected Credentials");
     assert_eq!(f.cwe, Some(522));
-    assert_eq!(f.unique_id_from_tool.as_deref(), Some("1ZOFSPJzlZAqW4XH/43v0l2qI7w="));
+    assert_eq!(
+        f.unique_id_from_tool.as_deref(),
+        Some("1ZOFSPJzlZAqW4XH/43v0l2qI7w=")
+    );
     assert_eq!(
         f.file_path.as_deref(),
-        Some("/src/main/java/org/owasp/webgoat/lessons/missingac/MissingAccessControlUserRepository.java")
+        Some(
+            "/src/main/java/org/owasp/webgoat/lessons/missingac/MissingAccessControlUserRepository.java"
+        )
     );
     assert_eq!(f.line, Some(24));
     assert_eq!(f.tags, ["sast"]);
@@ -79,7 +93,12 @@ fn many_findings() {
     assert_eq!(f.title.as_str(), "Missing User Instruction");
     assert_eq!(f.tags, ["kics"]);
     assert_eq!(f.date, NaiveDate::from_ymd_opt(2022, 12, 26));
-    assert!(f.mitigation.as_deref().unwrap_or("").contains("should contain the 'USER' instruction"));
+    assert!(
+        f.mitigation
+            .as_deref()
+            .unwrap_or("")
+            .contains("should contain the 'USER' instruction")
+    );
 }
 
 #[test]
@@ -107,7 +126,11 @@ fn reimport_sample_marks_both_false_positive() {
     let after = parse("two-false-positive.json");
     assert_eq!(after.len(), 2);
     assert!(after.iter().all(|f| f.status == Status::FalsePositive));
-    let ids = |v: &[NewFinding]| v.iter().map(|f| f.unique_id_from_tool.clone()).collect::<Vec<_>>();
+    let ids = |v: &[NewFinding]| {
+        v.iter()
+            .map(|f| f.unique_id_from_tool.clone())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(ids(&before), ids(&after));
 }
 
@@ -134,15 +157,26 @@ fn scan_report_sast_only() {
     let f = &findings[0];
     assert_eq!(f.severity, Severity::High);
     assert_eq!(f.title.as_str(), "Kotlin/Kotlin High Risk/Reflected XSS");
-    assert_eq!(f.file_path.as_deref(), Some("/src/main/kotlin/domain/entity/Customer.kt"));
+    assert_eq!(
+        f.file_path.as_deref(),
+        Some("/src/main/kotlin/domain/entity/Customer.kt")
+    );
     assert_eq!(f.line, Some(484));
     assert_eq!(f.cwe, Some(79));
-    assert_eq!(f.mitigation.as_deref(), Some("Fully encode all dynamic data before embedding it in output."));
+    assert_eq!(
+        f.mitigation.as_deref(),
+        Some("Fully encode all dynamic data before embedding it in output.")
+    );
     assert_eq!(
         f.impact.as_deref(),
-        Some("A successful XSS exploit would allow an attacker to rewrite web pages and insert malicious scripts.")
+        Some(
+            "A successful XSS exploit would allow an attacker to rewrite web pages and insert malicious scripts."
+        )
     );
-    assert_eq!(f.references.as_deref(), Some("- OWASP Top 10 2021\n\t- A3-Injection\n"));
+    assert_eq!(
+        f.references.as_deref(),
+        Some("- OWASP Top 10 2021\n\t- A3-Injection\n")
+    );
     // "To Verify" is the report's spelling of TO_VERIFY: open (DefectDojo marks it inactive
     // because it compares against the API's spelling only).
     assert_eq!(f.status, Status::Active);
@@ -160,27 +194,57 @@ fn api_export_result_types() {
     assert_eq!(findings.len(), 8);
     assert_complete(&findings);
     let kinds: Vec<&str> = findings.iter().map(|f| f.tags[0].as_str()).collect();
-    assert_eq!(kinds, ["kics", "sast", "sast", "sca-container", "sast", "sca-container", "sca", "sca"]);
+    assert_eq!(
+        kinds,
+        [
+            "kics",
+            "sast",
+            "sast",
+            "sca-container",
+            "sast",
+            "sca-container",
+            "sca",
+            "sca"
+        ]
+    );
 
     let kics = &findings[0];
-    assert_eq!(kics.title.as_str(), "Unpinned Actions Full Length Commit SHA");
-    assert_eq!(kics.file_path.as_deref(), Some("/.github/workflows/checkmarx.yaml"));
+    assert_eq!(
+        kics.title.as_str(),
+        "Unpinned Actions Full Length Commit SHA"
+    );
+    assert_eq!(
+        kics.file_path.as_deref(),
+        Some("/.github/workflows/checkmarx.yaml")
+    );
     assert_eq!(kics.line, Some(17));
 
     let sast = &findings[1];
     assert_eq!(sast.title.as_str(), "SSL Verification Bypass");
     assert_eq!(sast.cwe, Some(599));
-    assert_eq!(sast.file_path.as_deref(), Some("/robot/SAC016 atendimento_seller.py"));
+    assert_eq!(
+        sast.file_path.as_deref(),
+        Some("/robot/SAC016 atendimento_seller.py")
+    );
     assert_eq!(sast.line, Some(50));
-    assert_eq!(sast.unique_id_from_tool.as_deref(), Some("wUBV69FwAKwM2V0JMHrAf1C00Dk="));
+    assert_eq!(
+        sast.unique_id_from_tool.as_deref(),
+        Some("wUBV69FwAKwM2V0JMHrAf1C00Dk=")
+    );
 
     let container = &findings[3];
-    assert_eq!(container.title.as_str(), "CVE-2024-28085 in libuuid1 2.34-0.1ubuntu9.4");
+    assert_eq!(
+        container.title.as_str(),
+        "CVE-2024-28085 in libuuid1 2.34-0.1ubuntu9.4"
+    );
     assert_eq!(container.component_name.as_deref(), Some("libuuid1"));
     assert_eq!(container.vulnerability_ids, ["CVE-2024-28085"]);
     // DefectDojo's id is the bare CVE, which every package the CVE affects repeats (util-linux
     // ships libuuid1, libblkid1, libmount1…); with the package it names one finding.
-    assert_eq!(container.unique_id_from_tool.as_deref(), Some("CVE-2024-28085:libuuid1@2.34-0.1ubuntu9.4"));
+    assert_eq!(
+        container.unique_id_from_tool.as_deref(),
+        Some("CVE-2024-28085:libuuid1@2.34-0.1ubuntu9.4")
+    );
     assert_eq!(container.cvss_v3_score, None);
     assert_eq!(findings[5].cwe, Some(74));
 
@@ -194,7 +258,12 @@ fn api_export_result_types() {
     assert_eq!(sca.publish_date, NaiveDate::from_ymd_opt(2023, 9, 29));
     // `cveName` holds the CWE here; it is not a vulnerability id.
     assert_eq!(sca.vulnerability_ids, ["CVE-2023-44270"]);
-    assert!(sca.references.as_deref().unwrap_or("").contains("GHSA-7fh5-64p2-3v2j"));
+    assert!(
+        sca.references
+            .as_deref()
+            .unwrap_or("")
+            .contains("GHSA-7fh5-64p2-3v2j")
+    );
     assert_eq!(findings[6].vulnerability_ids, ["Cxda14f253-4e52"]);
     assert_eq!(findings[6].cvss_v3_score, Some(3.7));
 }
@@ -210,9 +279,20 @@ fn every_fixture_finding_is_importable() {
 }
 
 #[test]
+fn sink_error_stops_the_parse() {
+    json_fuzz::assert_sink_error_stops(
+        &CheckmarxOneScan,
+        &json_fuzz::fixture_bytes("checkmarx_one/many_findings.json"),
+    );
+}
+
+#[test]
 fn bad_input_is_located() {
-    let err = parse_bytes(&CheckmarxOneScan, b"{\"results\": [\n  {\"type\": \"sast\", \"data\": {\"nodes\": {}}}\n]}")
-        .unwrap_err();
+    let err = parse_bytes(
+        &CheckmarxOneScan,
+        b"{\"results\": [\n  {\"type\": \"sast\", \"data\": {\"nodes\": {}}}\n]}",
+    )
+    .unwrap_err();
     let loc = err.location.clone().expect("location");
     assert_eq!(loc.line, Some(2));
     assert_eq!(loc.path.as_deref(), Some("results[0].data.nodes"));
@@ -234,14 +314,67 @@ const FIXTURES: [&str; 9] = [
 ];
 
 const KEYS: &[&str] = &[
-    "results", "vulnerabilities", "scanResults", "iacScanResults", "vulnerabilityDetails", "scan", "end_time",
-    "type", "id", "similarityId", "status", "state", "severity", "description", "firstFoundAt", "data",
-    "queryName", "group", "languageName", "nodes", "fileName", "filename", "line", "method", "code", "platform",
-    "issueType", "expectedValue", "value", "packageIdentifier", "packageName", "packageVersion",
-    "recommendedVersion", "publishedAt", "packageData", "url", "cweId", "cveName", "cvssScore", "resultsList",
-    "queryPath", "categories", "name", "subCategories", "firstFoundDate", "destinationFileName",
-    "destinationLine", "vulnerabilityName", "risk", "cause", "generalRecommendations", "technology", "queries",
-    "category", "actualValue", "identifiers", "location", "file", "start_line", "solution", "message",
+    "results",
+    "vulnerabilities",
+    "scanResults",
+    "iacScanResults",
+    "vulnerabilityDetails",
+    "scan",
+    "end_time",
+    "type",
+    "id",
+    "similarityId",
+    "status",
+    "state",
+    "severity",
+    "description",
+    "firstFoundAt",
+    "data",
+    "queryName",
+    "group",
+    "languageName",
+    "nodes",
+    "fileName",
+    "filename",
+    "line",
+    "method",
+    "code",
+    "platform",
+    "issueType",
+    "expectedValue",
+    "value",
+    "packageIdentifier",
+    "packageName",
+    "packageVersion",
+    "recommendedVersion",
+    "publishedAt",
+    "packageData",
+    "url",
+    "cweId",
+    "cveName",
+    "cvssScore",
+    "resultsList",
+    "queryPath",
+    "categories",
+    "name",
+    "subCategories",
+    "firstFoundDate",
+    "destinationFileName",
+    "destinationLine",
+    "vulnerabilityName",
+    "risk",
+    "cause",
+    "generalRecommendations",
+    "technology",
+    "queries",
+    "category",
+    "actualValue",
+    "identifiers",
+    "location",
+    "file",
+    "start_line",
+    "solution",
+    "message",
 ];
 
 proptest! {

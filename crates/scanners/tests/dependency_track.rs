@@ -10,7 +10,8 @@ use scanners::formats::dependency_track::DependencyTrackFpf;
 use scanners::testing::{parse_bytes, parse_fixture};
 
 fn parse(rel: &str) -> Vec<NewFinding> {
-    parse_fixture(&DependencyTrackFpf, &format!("dependency_track/{rel}")).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    parse_fixture(&DependencyTrackFpf, &format!("dependency_track/{rel}"))
+        .unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
 fn has_id(f: &NewFinding, id: &str) -> bool {
@@ -31,7 +32,10 @@ fn assert_identified(findings: &[NewFinding]) {
 
 #[test]
 fn registered_under_defectdojos_name() {
-    assert!(scanners::find_scan_type("Dependency Track Finding Packaging Format (FPF) Export").is_some());
+    assert!(
+        scanners::find_scan_type("Dependency Track Finding Packaging Format (FPF) Export")
+            .is_some()
+    );
 }
 
 #[test]
@@ -52,7 +56,10 @@ fn v4_10_epss() {
     assert!(has_id(f, "CVE-2023-45803"));
     assert!(has_id(f, "GHSA-g4mx-q9vg-27p4"));
     assert_eq!(f.date, NaiveDate::from_ymd_opt(2024, 1, 31));
-    assert_eq!(f.title.as_str(), "urllib3:1.26.16 affected by: CVE-2023-45803 (NVD)");
+    assert_eq!(
+        f.title.as_str(),
+        "urllib3:1.26.16 affected by: CVE-2023-45803 (NVD)"
+    );
 }
 
 #[test]
@@ -64,7 +71,10 @@ fn php_4_14_1() {
     assert!(has_id(&findings[0], "CVE-2026-25129"));
     // The Composer vendor is part of the package name (DefectDojo keeps only `psysh`).
     assert_eq!(findings[0].component_name.as_deref(), Some("psy/psysh"));
-    assert_eq!(findings[0].publish_date, NaiveDate::from_ymd_opt(2026, 1, 30));
+    assert_eq!(
+        findings[0].publish_date,
+        NaiveDate::from_ymd_opt(2026, 1, 30)
+    );
 }
 
 #[test]
@@ -76,9 +86,14 @@ fn many_findings() {
     assert_eq!(findings[2].vulnerability_ids, ["CVE-2016-2097"]);
     assert_eq!(
         findings[2].unique_id_from_tool.as_deref(),
-        Some("8d7f5fcd-210b-491d-a29e-904c2e01b281:3e52f829-3317-48c3-bde1-342c610bd223:900991f6-335a-49cb-9bf6-87b545f960ce")
+        Some(
+            "8d7f5fcd-210b-491d-a29e-904c2e01b281:3e52f829-3317-48c3-bde1-342c610bd223:900991f6-335a-49cb-9bf6-87b545f960ce"
+        )
     );
-    assert_eq!(findings[2].vuln_id_from_tool.as_deref(), Some("900991f6-335a-49cb-9bf6-87b545f960ce"));
+    assert_eq!(
+        findings[2].vuln_id_from_tool.as_deref(),
+        Some("900991f6-335a-49cb-9bf6-87b545f960ce")
+    );
     // false_p, mitigated and inactive in DefectDojo: one status here.
     assert_eq!(findings[2].status, Status::FalsePositive);
     assert!(!findings[2].status.is_open());
@@ -86,7 +101,10 @@ fn many_findings() {
     assert_eq!(findings[3].status, Status::Active);
     assert_eq!(findings[0].severity, Severity::Low);
     assert_eq!(findings[0].cwe, Some(400));
-    assert_eq!(findings[1].mitigation.as_deref(), Some("Update to version 2.6.0 or later."));
+    assert_eq!(
+        findings[1].mitigation.as_deref(),
+        Some("Update to version 2.6.0 or later.")
+    );
 }
 
 #[test]
@@ -123,9 +141,14 @@ fn one_finding() {
     let f = &findings[0];
     assert_eq!(
         f.unique_id_from_tool.as_deref(),
-        Some("ca4f2da9-0fad-4a13-92d7-f627f3168a56:b815b581-fec1-4374-a871-68862a8f8d52:115b80bb-46c4-41d1-9f10-8a175d4abb46")
+        Some(
+            "ca4f2da9-0fad-4a13-92d7-f627f3168a56:b815b581-fec1-4374-a871-68862a8f8d52:115b80bb-46c4-41d1-9f10-8a175d4abb46"
+        )
     );
-    assert_eq!(f.cvss_v3_vector.as_deref(), Some("CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"));
+    assert_eq!(
+        f.cvss_v3_vector.as_deref(),
+        Some("CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
+    );
     assert_eq!(
         f.cvss_v4_vector.as_deref(),
         Some("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:L/SC:N/SI:N/SA:N")
@@ -149,11 +172,9 @@ fn ghsa_with_empty_aliases() {
 fn analysis_detail_goes_to_the_description() {
     let findings = parse("one_finding_with_analysis_detail.json");
     assert_eq!(findings.len(), 1);
-    assert!(
-        findings[0]
-            .description
-            .contains("Audit Detail: Reviewed and confirmed vulnerable. Upgrade scheduled for next sprint.")
-    );
+    assert!(findings[0].description.contains(
+        "Audit Detail: Reviewed and confirmed vulnerable. Upgrade scheduled for next sprint."
+    ));
     // IN_TRIAGE: someone is on it (DefectDojo leaves it plain active).
     assert_eq!(findings[0].status, Status::InProgress);
     assert!(findings[0].status.is_open());
@@ -167,17 +188,33 @@ fn analysis_states() {
         )
     };
     let status = |a: &str| {
-        let f = parse_bytes(&DependencyTrackFpf, doc(a).as_bytes()).unwrap().remove(0);
+        let f = parse_bytes(&DependencyTrackFpf, doc(a).as_bytes())
+            .unwrap()
+            .remove(0);
         (f.status, f.verified)
     };
-    assert_eq!(status(r#"{"state":"NOT_AFFECTED"}"#), (Status::FalsePositive, true));
-    assert_eq!(status(r#"{"state":"FALSE_POSITIVE","isSuppressed":true}"#), (Status::FalsePositive, true));
+    assert_eq!(
+        status(r#"{"state":"NOT_AFFECTED"}"#),
+        (Status::FalsePositive, true)
+    );
+    assert_eq!(
+        status(r#"{"state":"FALSE_POSITIVE","isSuppressed":true}"#),
+        (Status::FalsePositive, true)
+    );
     assert_eq!(status(r#"{"state":"RESOLVED"}"#), (Status::Closed, true));
     assert_eq!(status(r#"{"state":"EXPLOITABLE"}"#), (Status::Active, true));
-    assert_eq!(status(r#"{"state":"NOT_SET","isSuppressed":true}"#), (Status::RiskAccepted, false));
-    assert_eq!(status(r#"{"state":"EXPLOITABLE","isSuppressed":true}"#), (Status::RiskAccepted, true));
+    assert_eq!(
+        status(r#"{"state":"NOT_SET","isSuppressed":true}"#),
+        (Status::RiskAccepted, false)
+    );
+    assert_eq!(
+        status(r#"{"state":"EXPLOITABLE","isSuppressed":true}"#),
+        (Status::RiskAccepted, true)
+    );
     assert_eq!(status("null"), (Status::Active, false));
-    let f = parse_bytes(&DependencyTrackFpf, doc("null").as_bytes()).unwrap().remove(0);
+    let f = parse_bytes(&DependencyTrackFpf, doc("null").as_bytes())
+        .unwrap()
+        .remove(0);
     assert_eq!((f.severity, f.cwe), (Severity::Info, Some(1035)));
 }
 
@@ -188,9 +225,15 @@ fn findings_api_list_is_accepted() {
         "references":["https://a","https://b"]},"attribution":{"attributedOn":1717200000000},"matrix":"p:c:u"}]"#;
     let findings = parse_bytes(&DependencyTrackFpf, doc).unwrap();
     assert_eq!(findings.len(), 1);
-    assert_eq!(findings[0].publish_date, NaiveDate::from_ymd_opt(2021, 2, 15));
+    assert_eq!(
+        findings[0].publish_date,
+        NaiveDate::from_ymd_opt(2021, 2, 15)
+    );
     assert_eq!(findings[0].date, NaiveDate::from_ymd_opt(2024, 6, 1));
-    assert_eq!(findings[0].references.as_deref(), Some("https://a\nhttps://b"));
+    assert_eq!(
+        findings[0].references.as_deref(),
+        Some("https://a\nhttps://b")
+    );
 }
 
 #[test]
@@ -204,12 +247,27 @@ fn every_fixture_finding_is_importable() {
 }
 
 #[test]
+fn sink_error_stops_the_parse() {
+    json_fuzz::assert_sink_error_stops(
+        &DependencyTrackFpf,
+        &json_fuzz::fixture_bytes("dependency_track/many_findings.json"),
+    );
+}
+
+#[test]
 fn bad_input_is_located() {
-    let err = parse_bytes(&DependencyTrackFpf, b"{\"findings\": [\n {\"component\": {\"name\": \"x\"}}\n]}").unwrap_err();
+    let err = parse_bytes(
+        &DependencyTrackFpf,
+        b"{\"findings\": [\n {\"component\": {\"name\": \"x\"}}\n]}",
+    )
+    .unwrap_err();
     let loc = err.location.clone().expect("location");
     assert_eq!(loc.line, Some(2));
     assert_eq!(loc.path.as_deref(), Some("findings[0]"));
-    assert!(err.to_string().contains("missing field `vulnerability`"), "{err}");
+    assert!(
+        err.to_string().contains("missing field `vulnerability`"),
+        "{err}"
+    );
     let err = parse_bytes(&DependencyTrackFpf, b"{\"findings\": 3}").unwrap_err();
     assert!(err.to_string().contains("expected a sequence"), "{err}");
 }
@@ -230,10 +288,41 @@ const FIXTURES: [&str; 12] = [
 ];
 
 const KEYS: &[&str] = &[
-    "findings", "component", "vulnerability", "analysis", "attribution", "matrix", "name", "group", "version",
-    "purl", "vulnId", "uuid", "source", "title", "subtitle", "description", "recommendation", "severity", "cweId",
-    "cwes", "cvssV3BaseScore", "cvssV3Vector", "cvssV4Score", "cvssV4Vector", "epssScore", "epssPercentile",
-    "references", "published", "aliases", "cveId", "ghsaId", "state", "isSuppressed", "detail", "attributedOn",
+    "findings",
+    "component",
+    "vulnerability",
+    "analysis",
+    "attribution",
+    "matrix",
+    "name",
+    "group",
+    "version",
+    "purl",
+    "vulnId",
+    "uuid",
+    "source",
+    "title",
+    "subtitle",
+    "description",
+    "recommendation",
+    "severity",
+    "cweId",
+    "cwes",
+    "cvssV3BaseScore",
+    "cvssV3Vector",
+    "cvssV4Score",
+    "cvssV4Vector",
+    "epssScore",
+    "epssPercentile",
+    "references",
+    "published",
+    "aliases",
+    "cveId",
+    "ghsaId",
+    "state",
+    "isSuppressed",
+    "detail",
+    "attributedOn",
 ];
 
 proptest! {

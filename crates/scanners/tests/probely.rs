@@ -10,7 +10,8 @@ use scanners::testing::parse_bytes;
 use std::path::PathBuf;
 
 fn fixture_bytes() -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/probely/findings.json");
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/probely/findings.json");
     std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
 
@@ -39,7 +40,16 @@ fn page_of_findings() {
         ]
     );
     let severities: Vec<Severity> = findings.iter().map(|f| f.severity).collect();
-    assert_eq!(severities, [Severity::High, Severity::Medium, Severity::Low, Severity::High, Severity::Low]);
+    assert_eq!(
+        severities,
+        [
+            Severity::High,
+            Severity::Medium,
+            Severity::Low,
+            Severity::High,
+            Severity::Low
+        ]
+    );
     let statuses: Vec<Status> = findings.iter().map(|f| f.status).collect();
     assert_eq!(
         statuses,
@@ -51,7 +61,11 @@ fn page_of_findings() {
             Status::Closed
         ]
     );
-    assert!(findings.iter().all(|f| f.dynamic_finding && !f.static_finding));
+    assert!(
+        findings
+            .iter()
+            .all(|f| f.dynamic_finding && !f.static_finding)
+    );
 }
 
 #[test]
@@ -61,23 +75,50 @@ fn sql_injection_details() {
     assert_eq!(f.unique_id_from_tool.as_deref(), Some("3r5Sjyg7enXp/41"));
     assert_eq!(f.vuln_id_from_tool.as_deref(), Some("xP1LBtqcnBjD"));
     assert_eq!(f.cvss_v3_score, Some(9.8));
-    assert_eq!(f.cvss_v3_vector.as_deref(), Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"));
+    assert_eq!(
+        f.cvss_v3_vector.as_deref(),
+        Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
+    );
     assert_eq!(f.param.as_deref(), Some("category (parameter)"));
     assert_eq!(f.payload.as_deref(), Some("1' AND 1=1-- "));
-    assert_eq!(f.steps_to_reproduce.as_deref(), Some("GET https://shop.example.com/products?category=1"));
+    assert_eq!(
+        f.steps_to_reproduce.as_deref(),
+        Some("GET https://shop.example.com/products?category=1")
+    );
     assert_eq!(f.endpoints.len(), 1);
     let e = &f.endpoints[0];
-    assert_eq!((e.protocol.as_deref(), e.host.as_str()), (Some("https"), "shop.example.com"));
-    assert_eq!((e.path.as_deref(), e.query.as_deref()), (Some("products"), Some("category=1")));
+    assert_eq!(
+        (e.protocol.as_deref(), e.host.as_str()),
+        (Some("https"), "shop.example.com")
+    );
+    assert_eq!(
+        (e.path.as_deref(), e.query.as_deref()),
+        (Some("products"), Some("category=1"))
+    );
     assert!(f.description.starts_with("SQL injection happens"));
-    assert!(f.description.contains("**Evidence**: The database error message"));
-    assert!(f.mitigation.as_deref().unwrap_or("").starts_with("Use parameterized queries"));
+    assert!(
+        f.description
+            .contains("**Evidence**: The database error message")
+    );
+    assert!(
+        f.mitigation
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("Use parameterized queries")
+    );
     assert_eq!(f.tags, ["pci"]);
     assert!(!f.verified);
-    assert_eq!(f.date, None, "the list has no first-seen date; the import's day is used");
+    assert_eq!(
+        f.date, None,
+        "the list has no first-seen date; the import's day is used"
+    );
     assert_eq!(f.request_response.len(), 1);
     let rr = &f.request_response[0];
-    assert!(rr.request.starts_with("GET /products?category="), "{}", rr.request);
+    assert!(
+        rr.request.starts_with("GET /products?category="),
+        "{}",
+        rr.request
+    );
     assert!(!rr.request.contains("```"));
     assert!(rr.response.starts_with("HTTP/1.1 500"), "{}", rr.response);
 }
@@ -85,13 +126,20 @@ fn sql_injection_details() {
 #[test]
 fn other_findings() {
     let findings = findings();
-    assert_eq!(findings[1].endpoints[0].to_string(), "http://shop.example.com");
+    assert_eq!(
+        findings[1].endpoints[0].to_string(),
+        "http://shop.example.com"
+    );
     assert_eq!(findings[1].param, None);
     assert_eq!(findings[2].tags, ["accepted-by-ciso"]);
     assert!(findings[2].verified);
     assert!(findings[3].verified);
     assert_eq!(findings[3].param.as_deref(), Some("q (request_body)"));
-    assert!(findings[3].description.contains("**Details**: Marked invalid"));
+    assert!(
+        findings[3]
+            .description
+            .contains("**Details**: Marked invalid")
+    );
     assert_eq!(findings[4].endpoints[0].port, Some(8443));
     assert!(findings[4].request_response.is_empty());
 }
@@ -104,8 +152,14 @@ fn bare_list_is_accepted() {
     let from_page = findings();
     assert_eq!(from_list.len(), from_page.len());
     assert_eq!(
-        from_list.iter().map(|f| f.unique_id_from_tool.clone()).collect::<Vec<_>>(),
-        from_page.iter().map(|f| f.unique_id_from_tool.clone()).collect::<Vec<_>>()
+        from_list
+            .iter()
+            .map(|f| f.unique_id_from_tool.clone())
+            .collect::<Vec<_>>(),
+        from_page
+            .iter()
+            .map(|f| f.unique_id_from_tool.clone())
+            .collect::<Vec<_>>()
     );
 }
 
@@ -117,20 +171,62 @@ fn every_finding_is_importable() {
 }
 
 #[test]
+fn sink_error_stops_the_parse() {
+    json_fuzz::assert_sink_error_stops(&ProbelyScan, &fixture_bytes());
+}
+
+#[test]
 fn bad_input_is_located() {
-    let err = parse_bytes(&ProbelyScan, b"{\"results\": [{\"id\": 1, \"definition\": \"SQLi\"}]}").unwrap_err();
+    let err = parse_bytes(
+        &ProbelyScan,
+        b"{\"results\": [{\"id\": 1, \"definition\": \"SQLi\"}]}",
+    )
+    .unwrap_err();
     let loc = err.location.clone().expect("location");
     assert_eq!(loc.path.as_deref(), Some("results[0].definition"));
-    assert!(err.to_string().contains("expected struct Definition"), "{err}");
+    assert!(
+        err.to_string().contains("expected struct Definition"),
+        "{err}"
+    );
     let err = parse_bytes(&ProbelyScan, b"{\"count\": 0}").unwrap_err();
-    assert!(err.to_string().contains("expected a `results` array"), "{err}");
-    assert!(parse_bytes(&ProbelyScan, b"{\"count\": 0, \"results\": []}").unwrap().is_empty());
+    assert!(
+        err.to_string().contains("expected a `results` array"),
+        "{err}"
+    );
+    assert!(
+        parse_bytes(&ProbelyScan, b"{\"count\": 0, \"results\": []}")
+            .unwrap()
+            .is_empty()
+    );
 }
 
 const KEYS: &[&str] = &[
-    "count", "results", "id", "target", "site", "url", "definition", "name", "desc", "path", "method",
-    "insertion_point", "parameter", "value", "fix", "evidence", "extra", "requests", "request", "response",
-    "state", "severity", "cvss_score", "cvss_vector", "retesting", "labels",
+    "count",
+    "results",
+    "id",
+    "target",
+    "site",
+    "url",
+    "definition",
+    "name",
+    "desc",
+    "path",
+    "method",
+    "insertion_point",
+    "parameter",
+    "value",
+    "fix",
+    "evidence",
+    "extra",
+    "requests",
+    "request",
+    "response",
+    "state",
+    "severity",
+    "cvss_score",
+    "cvss_vector",
+    "retesting",
+    "labels",
 ];
 
 proptest! {

@@ -79,23 +79,35 @@ fn none_cvss_score_falls_back_to_snyks_rating() {
     let findings = parse("single_project_None_cvss.json");
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0].severity, Severity::Low);
-    assert_eq!(findings[0].vuln_id_from_tool.as_deref(), Some("SNYK-SLES153-PERMISSIONS-2648113"));
+    assert_eq!(
+        findings[0].vuln_id_from_tool.as_deref(),
+        Some("SNYK-SLES153-PERMISSIONS-2648113")
+    );
 }
 
 #[test]
 fn single_project_finding_fields() {
     let findings = parse("single_project_one_vuln.json");
     let f = &findings[0];
-    assert_eq!(f.title.as_str(), "com.test:myframework@1.0.0-SNAPSHOT: XML External Entity (XXE) Injection");
+    assert_eq!(
+        f.title.as_str(),
+        "com.test:myframework@1.0.0-SNAPSHOT: XML External Entity (XXE) Injection"
+    );
     assert_eq!(f.severity, Severity::Medium);
     assert_eq!(
         f.severity_justification.as_deref(),
         Some("Issue severity of: **Medium** from a base CVSS score of: **6.5**")
     );
-    assert_eq!(f.vuln_id_from_tool.as_deref(), Some("SNYK-JAVA-ORGAPACHESANTUARIO-460281"));
+    assert_eq!(
+        f.vuln_id_from_tool.as_deref(),
+        Some("SNYK-JAVA-ORGAPACHESANTUARIO-460281")
+    );
     assert_eq!(f.vulnerability_ids, ["CVE-2019-12400"]);
     assert_eq!(f.cwe, Some(611));
-    assert_eq!(f.cvss_v3_vector.as_deref(), Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:N/A:L"));
+    assert_eq!(
+        f.cvss_v3_vector.as_deref(),
+        Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:N/A:L")
+    );
     assert_eq!(f.cvss_v3_score, Some(6.5));
     assert_eq!(
         f.mitigation.as_deref(),
@@ -116,9 +128,21 @@ fn single_project_finding_fields() {
              **Security Release**: http://santuario.apache.org/secadv.data/CVE-2019-12400.asc?version=1&modificationDate=1566573083000&api=v2\n"
         )
     );
-    assert_eq!(f.file_path.as_deref(), Some("com.test:myframework > org.apache.santuario:xmlsec"));
-    assert_eq!(f.component_purl.as_deref(), Some("pkg:maven/org.apache.santuario/xmlsec@2.1.1"));
-    assert_eq!(f.tags, ["target_file:pom.xml", "upgrade_to:org.apache.santuario:xmlsec@2.1.4"]);
+    assert_eq!(
+        f.file_path.as_deref(),
+        Some("com.test:myframework > org.apache.santuario:xmlsec")
+    );
+    assert_eq!(
+        f.component_purl.as_deref(),
+        Some("pkg:maven/org.apache.santuario/xmlsec@2.1.1")
+    );
+    assert_eq!(
+        f.tags,
+        [
+            "target_file:pom.xml",
+            "upgrade_to:org.apache.santuario:xmlsec@2.1.4"
+        ]
+    );
     assert!(f.static_finding && !f.dynamic_finding);
     assert_eq!(f.status, Status::Active);
 }
@@ -127,7 +151,10 @@ fn single_project_finding_fields() {
 fn ampersands_in_the_path_are_kept() {
     let findings = parse("single_project_one_vuln_with_ampersands.json");
     assert_eq!(findings.len(), 1);
-    assert_eq!(findings[0].file_path.as_deref(), Some("myproject > @angular/localize > @babel/core > lodash"));
+    assert_eq!(
+        findings[0].file_path.as_deref(),
+        Some("myproject > @angular/localize > @babel/core > lodash")
+    );
 }
 
 #[test]
@@ -136,9 +163,22 @@ fn upgrade_libs_become_tags_and_mitigation() {
     assert_eq!(findings.len(), 254);
     let f = &findings[227];
     assert_eq!(f.severity, Severity::High);
-    assert!(f.tags.iter().any(|t| t == "target_file:package-lock.json"), "{:?}", f.tags);
-    assert!(f.tags.iter().any(|t| t == "upgrade_to:react-scripts@5.0.0"), "{:?}", f.tags);
-    assert!(f.mitigation.as_deref().unwrap_or("").contains("shell-quote@1.7.2"));
+    assert!(
+        f.tags.iter().any(|t| t == "target_file:package-lock.json"),
+        "{:?}",
+        f.tags
+    );
+    assert!(
+        f.tags.iter().any(|t| t == "upgrade_to:react-scripts@5.0.0"),
+        "{:?}",
+        f.tags
+    );
+    assert!(
+        f.mitigation
+            .as_deref()
+            .unwrap_or("")
+            .contains("shell-quote@1.7.2")
+    );
 }
 
 #[test]
@@ -156,7 +196,11 @@ fn container_scan_includes_application_vulnerabilities() {
     assert_eq!(findings.len(), 25 + 12);
     let app = &findings[25];
     assert_eq!(app.file_path.as_deref(), Some("juice-shop > express-jwt"));
-    assert!(app.tags.iter().any(|t| t == "target_file:/juice-shop/package.json"));
+    assert!(
+        app.tags
+            .iter()
+            .any(|t| t == "target_file:/juice-shop/package.json")
+    );
 }
 
 #[test]
@@ -168,8 +212,14 @@ fn container_scan_epss() {
     let f = &findings[0];
     assert_eq!(f.epss_score, Some(0.00046));
     assert_eq!(f.epss_percentile, Some(0.14414));
-    assert_eq!(f.title.as_str(), "docker-image|sarim04/juiceshop@latest: CVE-2023-4039");
-    assert_eq!(f.file_path.as_deref(), Some("docker-image|sarim04/juiceshop > gcc-10/libgcc-s1"));
+    assert_eq!(
+        f.title.as_str(),
+        "docker-image|sarim04/juiceshop@latest: CVE-2023-4039"
+    );
+    assert_eq!(
+        f.file_path.as_deref(),
+        Some("docker-image|sarim04/juiceshop > gcc-10/libgcc-s1")
+    );
     assert_eq!(f.publish_date, chrono::NaiveDate::from_ymd_opt(2023, 9, 14));
 }
 
@@ -193,15 +243,30 @@ fn every_fixture_finding_is_importable() {
 }
 
 #[test]
+fn sink_error_stops_the_parse() {
+    json_fuzz::assert_sink_error_stops(
+        &SnykScan,
+        &json_fuzz::fixture_bytes("snyk/all-projects_many_vulns.json"),
+    );
+}
+
+#[test]
 fn bad_input_is_located() {
-    let err = parse_bytes(&SnykScan, b"{\n  \"vulnerabilities\": [\n    {\"id\": 7}\n  ]\n}").unwrap_err();
+    let err = parse_bytes(
+        &SnykScan,
+        b"{\n  \"vulnerabilities\": [\n    {\"id\": 7}\n  ]\n}",
+    )
+    .unwrap_err();
     let loc = err.location.clone().expect("location");
     assert_eq!(loc.line, Some(3));
     assert_eq!(loc.path.as_deref(), Some("vulnerabilities[0].id"));
     assert!(err.to_string().contains("expected a string"), "{err}");
 
     let err = parse_bytes(&SnykScan, b"\"just a string\"").unwrap_err();
-    assert!(err.to_string().contains("expected a Snyk project object"), "{err}");
+    assert!(
+        err.to_string().contains("expected a Snyk project object"),
+        "{err}"
+    );
     assert!(parse_bytes(&SnykScan, b"").is_err());
     assert!(parse_bytes(&SnykScan, b"{\"vulnerabilities\": [").is_err());
 }
@@ -230,10 +295,39 @@ const SMALL_FIXTURES: [&str; 4] = [
 ];
 
 const KEYS: &[&str] = &[
-    "vulnerabilities", "applications", "displayTargetFile", "remediation", "upgrade", "upgradeTo", "upgrades",
-    "vulns", "runs", "id", "title", "severity", "cvssScore", "CVSSv3", "semver", "vulnerable", "from",
-    "packageName", "version", "description", "identifiers", "CVE", "CWE", "references", "url", "epssDetails",
-    "probability", "percentile", "fixedIn", "isUpgradable", "isPatchable", "publicationTime", "packageManager",
+    "vulnerabilities",
+    "applications",
+    "displayTargetFile",
+    "remediation",
+    "upgrade",
+    "upgradeTo",
+    "upgrades",
+    "vulns",
+    "runs",
+    "id",
+    "title",
+    "severity",
+    "cvssScore",
+    "CVSSv3",
+    "semver",
+    "vulnerable",
+    "from",
+    "packageName",
+    "version",
+    "description",
+    "identifiers",
+    "CVE",
+    "CWE",
+    "references",
+    "url",
+    "epssDetails",
+    "probability",
+    "percentile",
+    "fixedIn",
+    "isUpgradable",
+    "isPatchable",
+    "publicationTime",
+    "packageManager",
 ];
 
 proptest! {

@@ -10,7 +10,8 @@ use scanners::testing::{parse_bytes, parse_fixture};
 use std::collections::BTreeMap;
 
 fn parse(rel: &str) -> Vec<NewFinding> {
-    parse_fixture(&SnykCodeScan, &format!("snyk_code/{rel}")).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    parse_fixture(&SnykCodeScan, &format!("snyk_code/{rel}"))
+        .unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
 fn score_of(f: &NewFinding) -> Option<i64> {
@@ -31,10 +32,18 @@ fn single_project_many_vulns() {
     assert_eq!(findings.len(), 206);
     let first = &findings[0];
     assert!(first.title.as_str().contains('_'));
-    for needle in ["**ruleId**:", "**message**:", "**score**:", "**isAutofixable**:"] {
+    for needle in [
+        "**ruleId**:",
+        "**message**:",
+        "**score**:",
+        "**isAutofixable**:",
+    ] {
         assert!(first.description.contains(needle), "{needle}");
     }
-    assert!(matches!(first.severity, Severity::Low | Severity::Medium | Severity::High | Severity::Critical));
+    assert!(matches!(
+        first.severity,
+        Severity::Low | Severity::Medium | Severity::High | Severity::Critical
+    ));
     assert!(first.static_finding && !first.dynamic_finding);
 }
 
@@ -43,7 +52,10 @@ fn issue_9270_first_finding() {
     let findings = parse("snykcode_issue_9270.json");
     assert_eq!(findings.len(), 39);
     let f = &findings[0];
-    assert_eq!(f.title.as_str(), "javascript/XSS_frontend/src/app/score-board/score-board.component.ts");
+    assert_eq!(
+        f.title.as_str(),
+        "javascript/XSS_frontend/src/app/score-board/score-board.component.ts"
+    );
     assert_eq!(f.severity, Severity::Medium);
     assert!(f.static_finding && !f.dynamic_finding);
     assert_eq!(f.cwe, Some(79));
@@ -58,9 +70,16 @@ fn issue_9270_first_finding() {
         "**startColumn**: 44",
         "**endColumn**: 67",
     ] {
-        assert!(f.description.contains(needle), "{needle} not in {}", f.description);
+        assert!(
+            f.description.contains(needle),
+            "{needle} not in {}",
+            f.description
+        );
     }
-    assert_eq!(f.file_path.as_deref(), Some("frontend/src/app/score-board/score-board.component.ts"));
+    assert_eq!(
+        f.file_path.as_deref(),
+        Some("frontend/src/app/score-board/score-board.component.ts")
+    );
     assert_eq!(f.line, Some(216));
     assert_eq!(f.vuln_id_from_tool.as_deref(), Some("javascript/XSS"));
     assert_eq!(
@@ -101,7 +120,11 @@ fn severity_follows_priority_score_bands() {
                 Severity::Critical => 900..=i64::MAX,
                 Severity::Info => panic!("no info findings"),
             };
-            assert!(band.contains(&score), "{rel}: {} has score {score}", f.severity);
+            assert!(
+                band.contains(&score),
+                "{rel}: {} has score {score}",
+                f.severity
+            );
         }
     }
 }
@@ -116,13 +139,32 @@ fn suppressions_map_to_status() {
             "suppressions":{suppressions}}}]}}]}}"#
         )
     };
-    let one = |s: &str| parse_bytes(&SnykCodeScan, doc(s).as_bytes()).unwrap().remove(0);
+    let one = |s: &str| {
+        parse_bytes(&SnykCodeScan, doc(s).as_bytes())
+            .unwrap()
+            .remove(0)
+    };
     let f = one("[]");
-    assert_eq!((f.status, f.severity, f.cwe, f.cwes.clone()), (Status::Active, Severity::Critical, Some(89), vec![89, 564]));
-    assert_eq!(one(r#"[{"justification":"x","properties":{"category":"not-vulnerable"}}]"#).status, Status::FalsePositive);
-    assert_eq!(one(r#"[{"properties":{"category":"wont-fix"}}]"#).status, Status::RiskAccepted);
-    assert_eq!(one(r#"[{"properties":{"category":"temporary-ignore"}}]"#).status, Status::RiskAccepted);
-    assert_eq!(one(r#"[{"kind":"external"}]"#).status, Status::FalsePositive);
+    assert_eq!(
+        (f.status, f.severity, f.cwe, f.cwes.clone()),
+        (Status::Active, Severity::Critical, Some(89), vec![89, 564])
+    );
+    assert_eq!(
+        one(r#"[{"justification":"x","properties":{"category":"not-vulnerable"}}]"#).status,
+        Status::FalsePositive
+    );
+    assert_eq!(
+        one(r#"[{"properties":{"category":"wont-fix"}}]"#).status,
+        Status::RiskAccepted
+    );
+    assert_eq!(
+        one(r#"[{"properties":{"category":"temporary-ignore"}}]"#).status,
+        Status::RiskAccepted
+    );
+    assert_eq!(
+        one(r#"[{"kind":"external"}]"#).status,
+        Status::FalsePositive
+    );
     assert_eq!(one(r#"[{"status":"rejected"}]"#).status, Status::Active);
 }
 
@@ -136,8 +178,20 @@ fn every_fixture_finding_is_importable() {
 }
 
 #[test]
+fn sink_error_stops_the_parse() {
+    json_fuzz::assert_sink_error_stops(
+        &SnykCodeScan,
+        &json_fuzz::fixture_bytes("snyk_code/snykcode_issue_9270.json"),
+    );
+}
+
+#[test]
 fn bad_input_is_located() {
-    let err = parse_bytes(&SnykCodeScan, b"{\"runs\": [{\"results\": [{\"locations\": 5}]}]}").unwrap_err();
+    let err = parse_bytes(
+        &SnykCodeScan,
+        b"{\"runs\": [{\"results\": [{\"locations\": 5}]}]}",
+    )
+    .unwrap_err();
     let loc = err.location.clone().expect("location");
     assert_eq!(loc.path.as_deref(), Some("runs[0].results[0].locations"));
     assert!(err.to_string().contains("expected a sequence"), "{err}");
@@ -145,14 +199,52 @@ fn bad_input_is_located() {
     assert!(err.to_string().contains("SARIF log object"), "{err}");
 }
 
-const FIXTURES: [&str; 2] = ["snyk_code/single_project_many_vulns.json", "snyk_code/snykcode_issue_9270.json"];
+const FIXTURES: [&str; 2] = [
+    "snyk_code/single_project_many_vulns.json",
+    "snyk_code/snykcode_issue_9270.json",
+];
 
 const KEYS: &[&str] = &[
-    "runs", "tool", "driver", "extensions", "rules", "id", "helpUri", "properties", "tags", "cwe", "invocations",
-    "endTimeUtc", "results", "ruleId", "ruleIndex", "kind", "level", "message", "text", "locations",
-    "physicalLocation", "artifactLocation", "uri", "uriBaseId", "region", "startLine", "endLine", "startColumn",
-    "endColumn", "byteOffset", "fingerprints", "partialFingerprints", "priorityScore", "isAutofixable",
-    "suppressions", "status", "category", "fixes", "description", "value",
+    "runs",
+    "tool",
+    "driver",
+    "extensions",
+    "rules",
+    "id",
+    "helpUri",
+    "properties",
+    "tags",
+    "cwe",
+    "invocations",
+    "endTimeUtc",
+    "results",
+    "ruleId",
+    "ruleIndex",
+    "kind",
+    "level",
+    "message",
+    "text",
+    "locations",
+    "physicalLocation",
+    "artifactLocation",
+    "uri",
+    "uriBaseId",
+    "region",
+    "startLine",
+    "endLine",
+    "startColumn",
+    "endColumn",
+    "byteOffset",
+    "fingerprints",
+    "partialFingerprints",
+    "priorityScore",
+    "isAutofixable",
+    "suppressions",
+    "status",
+    "category",
+    "fixes",
+    "description",
+    "value",
 ];
 
 /// A small document in the fixtures' shape, to mutate: the fixtures themselves are too large

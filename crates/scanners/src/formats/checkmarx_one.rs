@@ -14,9 +14,13 @@
 //! PROPOSED_NOT_EXPLOITABLE, CONFIRMED and URGENT are open (the last two confirmed by a person);
 //! a result whose status is FIXED is closed.
 
+// `ParseError` is the crate's error contract (location, message, cause); it travels once per
+// parse, on the failure path, so its size costs nothing worth boxing it for.
+#![allow(clippy::result_large_err)]
+
 use super::common::{
-    cwe_number, deserialize_json, finding_title, json_date, json_f64, json_line, json_text, keep_importable,
-    non_empty, read_json_bytes, reject_top_level_array,
+    cwe_number, deserialize_json, finding_title, json_date, json_f64, json_line, json_text,
+    keep_importable, non_empty, read_json_bytes, reject_top_level_array,
 };
 use crate::{Context, ParseError, Parser, Sink};
 use domain::{NewFinding, Severity, Status};
@@ -30,20 +34,37 @@ pub const SCAN_TYPE: &str = "Checkmarx One Scan";
 pub struct CheckmarxOneScan;
 
 impl Parser for CheckmarxOneScan {
-    fn parse(&self, input: &mut dyn BufRead, ctx: &Context, sink: &mut Sink<'_>) -> Result<(), ParseError> {
+    fn parse(
+        &self,
+        input: &mut dyn BufRead,
+        ctx: &Context,
+        sink: &mut Sink<'_>,
+    ) -> Result<(), ParseError> {
         let bytes = read_json_bytes(SCAN_TYPE, input)?;
         reject_top_level_array(SCAN_TYPE, &bytes, "a Checkmarx ONE export object")?;
         let doc: Document = deserialize_json(SCAN_TYPE, &bytes)?;
         let cwe_store = doc.vulnerability_details.as_deref().unwrap_or(&[]);
-        for query in doc.scan_results.iter().flat_map(|s| s.results_list.iter().flatten()) {
+        for query in doc
+            .scan_results
+            .iter()
+            .flat_map(|s| s.results_list.iter().flatten())
+        {
             for instance in query.vulnerabilities.iter().flatten() {
-                sink(keep_importable(report_sast_finding(query, instance, cwe_store, ctx)?))?;
+                sink(keep_importable(report_sast_finding(
+                    query, instance, cwe_store, ctx,
+                )?))?;
             }
         }
-        for tech in doc.iac_scan_results.iter().flat_map(|s| s.technology.iter().flatten()) {
+        for tech in doc
+            .iac_scan_results
+            .iter()
+            .flat_map(|s| s.technology.iter().flatten())
+        {
             for query in tech.queries.iter().flatten() {
                 for instance in query.results_list.iter().flatten() {
-                    sink(keep_importable(report_iac_finding(tech, query, instance, ctx)?))?;
+                    sink(keep_importable(report_iac_finding(
+                        tech, query, instance, ctx,
+                    )?))?;
                 }
             }
         }
@@ -361,7 +382,8 @@ struct GitlabLocation {
 
 /// Checkmarx severities (CRITICAL…INFO, any case); anything else is informational.
 fn severity_of(raw: Option<&str>) -> Severity {
-    raw.and_then(|s| Severity::parse(s).ok()).unwrap_or(Severity::Info)
+    raw.and_then(|s| Severity::parse(s).ok())
+        .unwrap_or(Severity::Info)
 }
 
 /// `Reflected_XSS` → `Reflected XSS`: Checkmarx query names use underscores for spaces.
@@ -398,12 +420,13 @@ fn node_list(nodes: &[Node]) -> String {
     nodes
         .iter()
         .map(|n| {
-            let mut s = format!(
-                "**File Name**: {}\n**Method**: {}\n**Line**: {}",
-                n.file_name.as_deref().unwrap_or(""),
-                n.method.as_deref().unwrap_or(""),
-                n.line.as_ref().and_then(json_text).unwrap_or_default()
-            );
+            let mut s = format!("**File Name**: {}", n.file_name.as_deref().unwrap_or(""));
+            if let Some(method) = non_empty(n.method.as_deref()) {
+                s.push_str(&format!("\n**Method**: {method}"));
+            }
+            if let Some(line) = n.line.as_ref().and_then(json_text) {
+                s.push_str(&format!("\n**Line**: {line}"));
+            }
             if let Some(code) = non_empty(n.code.as_deref()) {
                 s.push_str(&format!("\n**Code Snippet**: {code}"));
             }
@@ -439,8 +462,13 @@ fn result_finding(r: &CxResult, ctx: &Context) -> Result<NewFinding, ParseError>
         }),
         _ => query.clone(),
     };
-    let description = non_empty(r.description.as_deref())
-        .unwrap_or_else(|| format!("{} {}", severity.label(), spaced(query.as_deref().unwrap_or(kind))));
+    let description = non_empty(r.description.as_deref()).unwrap_or_else(|| {
+        format!(
+            "{} {}",
+            severity.label(),
+            spaced(query.as_deref().unwrap_or(kind))
+        )
+    });
     let first_line = description.lines().next().unwrap_or("").to_owned();
     let mut f = NewFinding::new(
         ctx.test,
@@ -490,7 +518,8 @@ fn result_finding(r: &CxResult, ctx: &Context) -> Result<NewFinding, ParseError>
             }
         }
         "kics" => {
-            f.file_path = non_empty(data.filename.as_deref()).or_else(|| non_empty(data.file_name.as_deref()));
+            f.file_path = non_empty(data.filename.as_deref())
+                .or_else(|| non_empty(data.file_name.as_deref()));
             f.line = data.line.as_ref().and_then(json_line);
             let mut extra = Vec::new();
             for (label, value) in [
@@ -522,7 +551,9 @@ fn result_finding(r: &CxResult, ctx: &Context) -> Result<NewFinding, ParseError>
         f.component_version = version.clone();
         let mut ids: Vec<String> = id.iter().cloned().collect();
         // `cveName` sometimes holds the CWE instead of a CVE; only vulnerability ids count.
-        if let Some(cve) = details.and_then(|d| d.cve_name.as_ref()).and_then(json_text)
+        if let Some(cve) = details
+            .and_then(|d| d.cve_name.as_ref())
+            .and_then(json_text)
             && !cve.to_ascii_uppercase().starts_with("CWE-")
             && !ids.contains(&cve)
         {
@@ -564,12 +595,10 @@ fn result_finding(r: &CxResult, ctx: &Context) -> Result<NewFinding, ParseError>
 fn split_package_identifier(ident: &str) -> (Option<String>, Option<String>) {
     let rest = ident.split_once('-').map(|(_, r)| r).unwrap_or(ident);
     let bytes = rest.as_bytes();
-    let cut = (1..bytes.len()).find(|&i| bytes.get(i - 1) == Some(&b'-') && bytes.get(i).is_some_and(u8::is_ascii_digit));
+    let cut = (1..bytes.len())
+        .find(|&i| bytes.get(i - 1) == Some(&b'-') && bytes.get(i).is_some_and(u8::is_ascii_digit));
     match cut {
-        Some(i) => (
-            non_empty(rest.get(..i - 1)),
-            non_empty(rest.get(i..)),
-        ),
+        Some(i) => (non_empty(rest.get(..i - 1)), non_empty(rest.get(i..))),
         None => (non_empty(Some(rest)), None),
     }
 }
@@ -586,9 +615,17 @@ fn report_sast_finding(
     let info = store
         .iter()
         .find(|d| d.vulnerability_name.is_some() && d.vulnerability_name == q.query_name)
-        .or_else(|| store.iter().find(|d| cwe.is_some() && d.cwe_id.as_ref().and_then(cwe_number) == cwe));
+        .or_else(|| {
+            store
+                .iter()
+                .find(|d| cwe.is_some() && d.cwe_id.as_ref().and_then(cwe_number) == cwe)
+        });
 
-    let raw_title = q.query_path.as_deref().or(q.query_name.as_deref()).unwrap_or("SAST Finding");
+    let raw_title = q
+        .query_path
+        .as_deref()
+        .or(q.query_name.as_deref())
+        .unwrap_or("SAST Finding");
     let mut f = NewFinding::new(
         ctx.test,
         finding_title(SCAN_TYPE, &spaced(raw_title), "SAST Finding")?,
@@ -600,7 +637,11 @@ fn report_sast_finding(
     f.file_path = non_empty(v.destination_file_name.as_deref());
     f.line = v.destination_line.as_ref().and_then(json_line);
     f.unique_id_from_tool = id_text(&v.similarity_id);
-    f.date = v.first_found_date.as_ref().or(v.found_date.as_ref()).and_then(json_date);
+    f.date = v
+        .first_found_date
+        .as_ref()
+        .or(v.found_date.as_ref())
+        .and_then(json_date);
     let (status, verified) = triage(v.state.as_deref(), v.status.as_deref());
     f.status = status;
     f.verified = verified;
@@ -646,7 +687,11 @@ fn report_iac_finding(
     f.file_path = non_empty(v.file_name.as_deref());
     f.line = v.line.as_ref().and_then(json_line);
     f.unique_id_from_tool = id_text(&v.similarity_id);
-    f.date = v.first_detection_date.as_ref().or(v.last_detection_date.as_ref()).and_then(json_date);
+    f.date = v
+        .first_detection_date
+        .as_ref()
+        .or(v.last_detection_date.as_ref())
+        .and_then(json_date);
     let (status, verified) = triage(v.state.as_deref(), v.status.as_deref());
     f.status = status;
     f.verified = verified;
@@ -684,21 +729,40 @@ fn gitlab_finding(v: &GitlabVulnerability, ctx: &Context) -> Result<NewFinding, 
     );
     f.static_finding = true;
     f.file_path = file.clone();
-    f.line = location.and_then(|l| l.start_line.as_ref()).and_then(json_line);
+    f.line = location
+        .and_then(|l| l.start_line.as_ref())
+        .and_then(json_line);
     f.unique_id_from_tool = idents.first().and_then(|i| id_text(&i.value));
     f.cwes = idents
         .iter()
-        .filter(|i| i.kind.as_deref().is_some_and(|k| k.eq_ignore_ascii_case("cwe")))
+        .filter(|i| {
+            i.kind
+                .as_deref()
+                .is_some_and(|k| k.eq_ignore_ascii_case("cwe"))
+        })
         .filter_map(|i| i.value.as_ref().and_then(cwe_number))
         .collect();
     f.cwe = f.cwes.first().copied();
     f.mitigation = non_empty(v.solution.as_deref());
-    let urls: Vec<String> = idents.iter().filter_map(|i| non_empty(i.url.as_deref())).collect();
+    let urls: Vec<String> = idents
+        .iter()
+        .filter_map(|i| non_empty(i.url.as_deref()))
+        .collect();
     f.references = (!urls.is_empty()).then(|| urls.join("\n"));
-    let mut text = v.description.clone().or_else(|| v.message.clone()).unwrap_or_default();
+    let mut text = v
+        .description
+        .clone()
+        .or_else(|| v.message.clone())
+        .unwrap_or_default();
     if let Some(file) = &file {
-        let start = location.and_then(|l| l.start_line.as_ref()).and_then(json_text).unwrap_or_default();
-        let end = location.and_then(|l| l.end_line.as_ref()).and_then(json_text).unwrap_or_default();
+        let start = location
+            .and_then(|l| l.start_line.as_ref())
+            .and_then(json_text)
+            .unwrap_or_default();
+        let end = location
+            .and_then(|l| l.end_line.as_ref())
+            .and_then(json_text)
+            .unwrap_or_default();
         text.push_str(&format!("\n\n**Location**: {file} (lines {start}–{end})"));
     }
     f.description = text;
@@ -712,20 +776,44 @@ mod tests {
     #[test]
     fn package_identifiers() {
         let split = |s| split_package_identifier(s);
-        assert_eq!(split("Npm-postcss-7.0.39"), (Some("postcss".into()), Some("7.0.39".into())));
-        assert_eq!(split("Npm-uglify-js-2.4.24"), (Some("uglify-js".into()), Some("2.4.24".into())));
+        assert_eq!(
+            split("Npm-postcss-7.0.39"),
+            (Some("postcss".into()), Some("7.0.39".into()))
+        );
+        assert_eq!(
+            split("Npm-uglify-js-2.4.24"),
+            (Some("uglify-js".into()), Some("2.4.24".into()))
+        );
         assert_eq!(split("Npm-lodash"), (Some("lodash".into()), None));
         assert_eq!(split("-"), (None, None));
     }
 
     #[test]
     fn triage_states() {
-        assert_eq!(triage(Some("TO_VERIFY"), Some("NEW")), (Status::Active, false));
-        assert_eq!(triage(Some("To Verify"), Some("Recurrent")), (Status::Active, false));
-        assert_eq!(triage(Some("NOT_EXPLOITABLE"), None), (Status::FalsePositive, true));
-        assert_eq!(triage(Some("CONFIRMED"), Some("FIXED")), (Status::Closed, true));
-        assert_eq!(triage(Some("Risk Accepted"), None), (Status::RiskAccepted, true));
-        assert_eq!(triage(Some("Something custom"), None), (Status::Active, false));
+        assert_eq!(
+            triage(Some("TO_VERIFY"), Some("NEW")),
+            (Status::Active, false)
+        );
+        assert_eq!(
+            triage(Some("To Verify"), Some("Recurrent")),
+            (Status::Active, false)
+        );
+        assert_eq!(
+            triage(Some("NOT_EXPLOITABLE"), None),
+            (Status::FalsePositive, true)
+        );
+        assert_eq!(
+            triage(Some("CONFIRMED"), Some("FIXED")),
+            (Status::Closed, true)
+        );
+        assert_eq!(
+            triage(Some("Risk Accepted"), None),
+            (Status::RiskAccepted, true)
+        );
+        assert_eq!(
+            triage(Some("Something custom"), None),
+            (Status::Active, false)
+        );
         assert_eq!(triage(None, None), (Status::Active, false));
     }
 }

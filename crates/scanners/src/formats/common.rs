@@ -4,6 +4,10 @@
 //! a string in the next, a date is ISO text or epoch milliseconds), so the readers here accept
 //! every spelling seen in the wild and turn anything else into "absent" rather than an error.
 
+// `ParseError` is the crate's error contract (location, message, cause); it travels once per
+// parse, on the failure path, so its size costs nothing worth boxing it for.
+#![allow(clippy::result_large_err)]
+
 use crate::ParseError;
 use chrono::{DateTime, NaiveDate};
 use domain::{NewFinding, Title};
@@ -13,7 +17,10 @@ use std::io::BufRead;
 
 /// The whole input as bytes, without a UTF-8 byte-order mark (Windows tools write one, and
 /// serde_json rejects it).
-pub fn read_json_bytes(scan_type: &'static str, input: &mut dyn BufRead) -> Result<Vec<u8>, ParseError> {
+pub fn read_json_bytes(
+    scan_type: &'static str,
+    input: &mut dyn BufRead,
+) -> Result<Vec<u8>, ParseError> {
     let mut bytes = Vec::new();
     input
         .read_to_end(&mut bytes)
@@ -39,11 +46,19 @@ pub fn first_json_byte(bytes: &[u8]) -> Option<u8> {
 
 /// Fails when the document is a JSON array where `expected` (an object) belongs: serde would
 /// otherwise read the array positionally into the object's fields.
-pub fn reject_top_level_array(scan_type: &'static str, bytes: &[u8], expected: &str) -> Result<(), ParseError> {
+pub fn reject_top_level_array(
+    scan_type: &'static str,
+    bytes: &[u8],
+    expected: &str,
+) -> Result<(), ParseError> {
     if first_json_byte(bytes) != Some(b'[') {
         return Ok(());
     }
-    let line = bytes.iter().take_while(|b| b.is_ascii_whitespace()).filter(|b| **b == b'\n').count();
+    let line = bytes
+        .iter()
+        .take_while(|b| b.is_ascii_whitespace())
+        .filter(|b| **b == b'\n')
+        .count();
     Err(ParseError::new(
         scan_type,
         Some(crate::Location::line_column(line as u64 + 1, 1)),
@@ -53,21 +68,29 @@ pub fn reject_top_level_array(scan_type: &'static str, bytes: &[u8], expected: &
 
 /// Deserializes a whole document, reporting a syntax or shape error with its line, column and
 /// path inside the document (`vulnerabilities[3].identifiers.CVE[0]`).
-pub fn deserialize_json<T: DeserializeOwned>(scan_type: &'static str, bytes: &[u8]) -> Result<T, ParseError> {
+pub fn deserialize_json<T: DeserializeOwned>(
+    scan_type: &'static str,
+    bytes: &[u8],
+) -> Result<T, ParseError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let path = (!path.is_empty() && path != ".").then_some(path);
         ParseError::json(scan_type, e.inner(), path.as_deref())
     })?;
-    de.end().map_err(|e| ParseError::json(scan_type, &e, None))?;
+    de.end()
+        .map_err(|e| ParseError::json(scan_type, &e, None))?;
     Ok(value)
 }
 
 /// A finding title from scanner text: whitespace and control characters collapse to single
 /// spaces (titles are one line), overlong text is cut at [`Title::MAX_CHARS`], and empty text
 /// falls back to `fallback`.
-pub fn finding_title(scan_type: &'static str, raw: &str, fallback: &str) -> Result<Title, ParseError> {
+pub fn finding_title(
+    scan_type: &'static str,
+    raw: &str,
+    fallback: &str,
+) -> Result<Title, ParseError> {
     let mut text = one_line(raw);
     if text.is_empty() {
         text = one_line(fallback);
@@ -95,6 +118,8 @@ pub fn keep_importable(mut f: NewFinding) -> NewFinding {
     let valid_cwe = |c: &i32| (1..=99_999).contains(c);
     f.cwe = f.cwe.filter(valid_cwe);
     f.cwes.retain(valid_cwe);
+    let mut seen = std::collections::HashSet::new();
+    f.cwes.retain(|c| seen.insert(*c));
     f.line = f.line.filter(|l| *l >= 1);
     let in_range = |max: f64| move |s: &f64| s.is_finite() && (0.0..=max).contains(s);
     f.cvss_v3_score = f.cvss_v3_score.filter(in_range(10.0));
@@ -106,9 +131,13 @@ pub fn keep_importable(mut f: NewFinding) -> NewFinding {
         .into_iter()
         .map(|id| id.trim().to_owned())
         .filter(|id| {
-            !id.is_empty() && id.len() <= 200 && !id.chars().any(|c| c.is_whitespace() || c.is_control())
+            !id.is_empty()
+                && id.len() <= 200
+                && !id.chars().any(|c| c.is_whitespace() || c.is_control())
         })
         .collect();
+    let mut seen = std::collections::HashSet::new();
+    f.vulnerability_ids.retain(|id| seen.insert(id.clone()));
     let mut tags: Vec<String> = Vec::new();
     for tag in std::mem::take(&mut f.tags) {
         let tag: String = one_line(&tag).chars().take(100).collect();
@@ -155,7 +184,9 @@ pub fn json_i64(v: &Value) -> Option<i64> {
 
 /// A line number: positive and within `i32`.
 pub fn json_line(v: &Value) -> Option<i32> {
-    json_i64(v).and_then(|n| i32::try_from(n).ok()).filter(|n| *n >= 1)
+    json_i64(v)
+        .and_then(|n| i32::try_from(n).ok())
+        .filter(|n| *n >= 1)
 }
 
 /// A CWE number from `79`, `"79"`, `"CWE-79"` or `"cwe-79: Improper Neutralization…"`.
@@ -176,7 +207,10 @@ pub fn cwe_from_text(s: &str) -> Option<i32> {
         _ => t,
     };
     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    digits.parse::<i32>().ok().filter(|c| (1..=99_999).contains(c))
+    digits
+        .parse::<i32>()
+        .ok()
+        .filter(|c| (1..=99_999).contains(c))
 }
 
 /// The calendar day of ISO-8601 text (`2024-12-13T12:29:59.035Z`, `2025-07-11 03:16:03.563`,
@@ -191,9 +225,9 @@ pub fn date_from_text(s: &str) -> Option<NaiveDate> {
 pub fn json_date(v: &Value) -> Option<NaiveDate> {
     match v {
         Value::String(s) => date_from_text(s),
-        Value::Number(_) => {
-            json_i64(v).and_then(DateTime::from_timestamp_millis).map(|d| d.date_naive())
-        }
+        Value::Number(_) => json_i64(v)
+            .and_then(DateTime::from_timestamp_millis)
+            .map(|d| d.date_naive()),
         Value::Object(o) => o
             .get("seconds")
             .and_then(json_i64)
@@ -205,7 +239,9 @@ pub fn json_date(v: &Value) -> Option<NaiveDate> {
 
 /// Non-empty trimmed text, or `None`.
 pub fn non_empty(s: Option<&str>) -> Option<String> {
-    s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+    s.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
 }
 
 /// Sets the CVSS vector on the v3 or v4 field by its prefix (`CVSS:4.0/…` is v4).
@@ -231,10 +267,23 @@ mod tests {
     fn titles_are_one_bounded_line() {
         let t = finding_title("x", "  SQL\ninjection\t in  login ", "fb").unwrap();
         assert_eq!(t.as_str(), "SQL injection in login");
-        assert_eq!(finding_title("x", " \n", "fallback").unwrap().as_str(), "fallback");
-        assert_eq!(finding_title("x", "", "").unwrap().as_str(), "Untitled finding");
+        assert_eq!(
+            finding_title("x", " \n", "fallback").unwrap().as_str(),
+            "fallback"
+        );
+        assert_eq!(
+            finding_title("x", "", "").unwrap().as_str(),
+            "Untitled finding"
+        );
         let long = "é".repeat(3000);
-        assert_eq!(finding_title("x", &long, "").unwrap().as_str().chars().count(), Title::MAX_CHARS);
+        assert_eq!(
+            finding_title("x", &long, "")
+                .unwrap()
+                .as_str()
+                .chars()
+                .count(),
+            Title::MAX_CHARS
+        );
     }
 
     #[test]
@@ -248,9 +297,18 @@ mod tests {
         assert_eq!(cwe_number(&json!("")), None);
         assert_eq!(cwe_number(&json!(0)), None);
         assert_eq!(json_text(&json!(6.5)).as_deref(), Some("6.5"));
-        assert_eq!(json_date(&json!("2025-07-11 03:16:03.563")), NaiveDate::from_ymd_opt(2025, 7, 11));
-        assert_eq!(json_date(&json!(1613347200000_i64)), NaiveDate::from_ymd_opt(2021, 2, 15));
-        assert_eq!(json_date(&json!({"seconds": 1613347200})), NaiveDate::from_ymd_opt(2021, 2, 15));
+        assert_eq!(
+            json_date(&json!("2025-07-11 03:16:03.563")),
+            NaiveDate::from_ymd_opt(2025, 7, 11)
+        );
+        assert_eq!(
+            json_date(&json!(1613347200000_i64)),
+            NaiveDate::from_ymd_opt(2021, 2, 15)
+        );
+        assert_eq!(
+            json_date(&json!({"seconds": 1613347200})),
+            NaiveDate::from_ymd_opt(2021, 2, 15)
+        );
         assert_eq!(json_date(&json!("2025-1")), None);
     }
 
@@ -258,13 +316,15 @@ mod tests {
     fn keep_importable_drops_what_normalize_rejects() {
         let mut f = NewFinding::new(TestId(1), Title::parse("t", "t").unwrap(), Severity::Low);
         f.cwe = Some(0);
-        f.cwes = vec![79, 0, 100_000];
+        f.cwes = vec![79, 0, 100_000, 79];
         f.line = Some(0);
         f.epss_score = Some(97.0);
-        f.vulnerability_ids = vec!["CVE-1".into(), "not one".into(), " ".into()];
+        f.vulnerability_ids = vec!["CVE-1".into(), "not one".into(), " ".into(), "CVE-1".into()];
         f.tags = vec!["a\nb".into(), "x".repeat(300), "a b".into()];
-        let f = keep_importable(f).normalize().unwrap();
+        let f = keep_importable(f);
         assert_eq!(f.cwes, [79]);
+        assert_eq!(f.vulnerability_ids, ["CVE-1"]);
+        let f = f.normalize().unwrap();
         assert_eq!(f.line, None);
         assert_eq!(f.epss_score, None);
         assert_eq!(f.vulnerability_ids, ["CVE-1"]);

@@ -6,6 +6,10 @@
 //! The finding's identity is Dependency-Track's `matrix` (`project:component:vulnerability`
 //! UUIDs); the vulnerability's UUID is the tool's vulnerability id.
 
+// `ParseError` is the crate's error contract (location, message, cause); it travels once per
+// parse, on the failure path, so its size costs nothing worth boxing it for.
+#![allow(clippy::result_large_err)]
+
 use super::common::{
     cwe_number, deserialize_json, finding_title, first_json_byte, json_date, json_f64, json_text,
     keep_importable, non_empty, read_json_bytes, set_cvss_vector,
@@ -22,13 +26,20 @@ pub const SCAN_TYPE: &str = "Dependency Track Finding Packaging Format (FPF) Exp
 pub struct DependencyTrackFpf;
 
 impl Parser for DependencyTrackFpf {
-    fn parse(&self, input: &mut dyn BufRead, ctx: &Context, sink: &mut Sink<'_>) -> Result<(), ParseError> {
+    fn parse(
+        &self,
+        input: &mut dyn BufRead,
+        ctx: &Context,
+        sink: &mut Sink<'_>,
+    ) -> Result<(), ParseError> {
         let bytes = read_json_bytes(SCAN_TYPE, input)?;
         let findings: Vec<DtFinding> = if first_json_byte(&bytes) == Some(b'[') {
             deserialize_json(SCAN_TYPE, &bytes)?
         } else {
             // A missing or null `findings` is an export of a project without findings.
-            deserialize_json::<Export>(SCAN_TYPE, &bytes)?.findings.unwrap_or_default()
+            deserialize_json::<Export>(SCAN_TYPE, &bytes)?
+                .findings
+                .unwrap_or_default()
         };
         for f in &findings {
             sink(keep_importable(finding(f, ctx)?))?;
@@ -142,7 +153,15 @@ struct Attribution {
 }
 
 /// The alias fields Dependency-Track fills, one per vulnerability database.
-const ALIAS_KEYS: [&str; 7] = ["cveId", "ghsaId", "osvId", "snykId", "sonatypeId", "gsdId", "vulnDbId"];
+const ALIAS_KEYS: [&str; 7] = [
+    "cveId",
+    "ghsaId",
+    "osvId",
+    "snykId",
+    "sonatypeId",
+    "gsdId",
+    "vulnDbId",
+];
 
 fn finding(d: &DtFinding, ctx: &Context) -> Result<NewFinding, ParseError> {
     let c = &d.component;
@@ -163,14 +182,19 @@ fn finding(d: &DtFinding, ctx: &Context) -> Result<NewFinding, ParseError> {
         Some(s) => Severity::parse(&s).unwrap_or(Severity::Info),
         None => Severity::Info,
     };
-    let mut f = NewFinding::new(ctx.test, finding_title(SCAN_TYPE, &title, vuln_id)?, severity);
+    let mut f = NewFinding::new(
+        ctx.test,
+        finding_title(SCAN_TYPE, &title, vuln_id)?,
+        severity,
+    );
     f.static_finding = true;
     f.component_name = non_empty(Some(name));
     f.component_version = version.clone();
     f.component_purl = non_empty(c.purl.as_deref());
     // DefectDojo stores the purl (or "unknown") as `file_path` so its de-duplication has a
     // file to compare; this model has `component_purl` for that, and a dependency has no file.
-    f.unique_id_from_tool = non_empty(v.matrix.as_deref()).or_else(|| non_empty(d.matrix.as_deref()));
+    f.unique_id_from_tool =
+        non_empty(v.matrix.as_deref()).or_else(|| non_empty(d.matrix.as_deref()));
     f.vuln_id_from_tool = non_empty(v.uuid.as_deref());
 
     let mut ids = vec![vuln_id.to_owned()];
@@ -189,7 +213,12 @@ fn finding(d: &DtFinding, ctx: &Context) -> Result<NewFinding, ParseError> {
         .cwe_id
         .iter()
         .filter_map(cwe_number)
-        .chain(v.cwes.iter().flatten().filter_map(|c| c.cwe_id.as_ref().and_then(cwe_number)))
+        .chain(
+            v.cwes
+                .iter()
+                .flatten()
+                .filter_map(|c| c.cwe_id.as_ref().and_then(cwe_number)),
+        )
         .collect();
     // No CWE: CWE-1035, "Using Components with Known Vulnerabilities", as DefectDojo files it.
     f.cwe = Some(f.cwes.first().copied().unwrap_or(1035));
@@ -222,9 +251,14 @@ fn finding(d: &DtFinding, ctx: &Context) -> Result<NewFinding, ParseError> {
     f.mitigation = non_empty(v.recommendation.as_deref());
 
     f.references = match &v.references {
-        Some(Value::Array(items)) => {
-            Some(items.iter().filter_map(json_text).collect::<Vec<_>>().join("\n")).filter(|s| !s.is_empty())
-        }
+        Some(Value::Array(items)) => Some(
+            items
+                .iter()
+                .filter_map(json_text)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+        .filter(|s| !s.is_empty()),
         Some(other) => json_text(other),
         None => None,
     };
@@ -240,7 +274,11 @@ fn finding(d: &DtFinding, ctx: &Context) -> Result<NewFinding, ParseError> {
     f.epss_score = v.epss_score.as_ref().and_then(json_f64);
     f.epss_percentile = v.epss_percentile.as_ref().and_then(json_f64);
     f.publish_date = v.published.as_ref().and_then(json_date);
-    f.date = d.attribution.as_ref().and_then(|a| a.attributed_on.as_ref()).and_then(json_date);
+    f.date = d
+        .attribution
+        .as_ref()
+        .and_then(|a| a.attributed_on.as_ref())
+        .and_then(json_date);
 
     let (status, verified) = analysis_status(analysis);
     f.status = status;
@@ -254,7 +292,13 @@ fn finding(d: &DtFinding, ctx: &Context) -> Result<NewFinding, ParseError> {
 fn component_name(c: &Component) -> String {
     let name = c.name.trim();
     match non_empty(c.group.as_deref()) {
-        Some(group) if c.purl.as_deref().is_some_and(|p| p.starts_with("pkg:maven/")) => format!("{group}:{name}"),
+        Some(group)
+            if c.purl
+                .as_deref()
+                .is_some_and(|p| p.starts_with("pkg:maven/")) =>
+        {
+            format!("{group}:{name}")
+        }
         Some(group) => format!("{group}/{name}"),
         None => name.to_owned(),
     }
@@ -268,7 +312,9 @@ fn component_name(c: &Component) -> String {
 /// one of those verdicts is a decision to live with it: accepted risk. DefectDojo reads only
 /// FALSE_POSITIVE and leaves the rest active.
 fn analysis_status(analysis: Option<&Analysis>) -> (Status, bool) {
-    let state = analysis.and_then(|a| a.state.as_deref()).map(|s| s.trim().to_ascii_uppercase());
+    let state = analysis
+        .and_then(|a| a.state.as_deref())
+        .map(|s| s.trim().to_ascii_uppercase());
     let (status, verified) = match state.as_deref() {
         Some("FALSE_POSITIVE" | "NOT_AFFECTED") => (Status::FalsePositive, true),
         Some("RESOLVED") => (Status::Closed, true),

@@ -9,9 +9,13 @@
 //! `accepted` (risk accepted) or `invalid` (false positive); `retesting` flags a finding whose
 //! fix is being verified.
 
+// `ParseError` is the crate's error contract (location, message, cause); it travels once per
+// parse, on the failure path, so its size costs nothing worth boxing it for.
+#![allow(clippy::result_large_err)]
+
 use super::common::{
-    deserialize_json, finding_title, first_json_byte, json_f64, json_i64, json_text, keep_importable, non_empty,
-    read_json_bytes, set_cvss_vector,
+    deserialize_json, finding_title, first_json_byte, json_f64, json_i64, json_text,
+    keep_importable, non_empty, read_json_bytes, set_cvss_vector,
 };
 use crate::{Context, ParseError, Parser, Sink};
 use domain::{Endpoint, NewFinding, RequestResponse, Severity, Status};
@@ -25,7 +29,12 @@ pub const SCAN_TYPE: &str = "Probely Scan";
 pub struct ProbelyScan;
 
 impl Parser for ProbelyScan {
-    fn parse(&self, input: &mut dyn BufRead, ctx: &Context, sink: &mut Sink<'_>) -> Result<(), ParseError> {
+    fn parse(
+        &self,
+        input: &mut dyn BufRead,
+        ctx: &Context,
+        sink: &mut Sink<'_>,
+    ) -> Result<(), ParseError> {
         let bytes = read_json_bytes(SCAN_TYPE, input)?;
         let findings: Vec<Finding> = if first_json_byte(&bytes) == Some(b'[') {
             deserialize_json(SCAN_TYPE, &bytes)?
@@ -142,13 +151,20 @@ fn finding(p: &Finding, ctx: &Context) -> Result<NewFinding, ParseError> {
     let mut f = NewFinding::new(
         ctx.test,
         finding_title(SCAN_TYPE, name, &fallback)?,
-        p.severity.as_ref().map(severity_of).unwrap_or(Severity::Info),
+        p.severity
+            .as_ref()
+            .map(severity_of)
+            .unwrap_or(Severity::Info),
     );
     f.dynamic_finding = true;
 
     // A finding id is unique within its target (the API addresses it as
     // `/targets/{target}/findings/{id}/`), so the target is part of the identity.
-    let target = p.target.as_ref().and_then(|t| t.id.as_ref()).and_then(json_text);
+    let target = p
+        .target
+        .as_ref()
+        .and_then(|t| t.id.as_ref())
+        .and_then(json_text);
     f.unique_id_from_tool = match (&target, &id) {
         (Some(t), Some(i)) => Some(format!("{t}/{i}")),
         (None, Some(i)) => Some(i.clone()),
@@ -156,7 +172,11 @@ fn finding(p: &Finding, ctx: &Context) -> Result<NewFinding, ParseError> {
     };
     f.vuln_id_from_tool = definition.and_then(|d| d.id.as_ref()).and_then(json_text);
 
-    let mut description = definition.and_then(|d| d.desc.as_deref()).unwrap_or("").trim().to_owned();
+    let mut description = definition
+        .and_then(|d| d.desc.as_deref())
+        .unwrap_or("")
+        .trim()
+        .to_owned();
     for (label, text) in [("Evidence", &p.evidence), ("Details", &p.extra)] {
         if let Some(t) = non_empty(text.as_deref()) {
             description.push_str(&format!("\n\n**{label}**: {t}"));
@@ -167,10 +187,18 @@ fn finding(p: &Finding, ctx: &Context) -> Result<NewFinding, ParseError> {
 
     let url = non_empty(p.url.as_deref())
         .or_else(|| non_empty(p.path.as_deref()))
-        .or_else(|| p.target.as_ref().and_then(|t| t.site.as_ref()).and_then(|s| non_empty(s.url.as_deref())));
+        .or_else(|| {
+            p.target
+                .as_ref()
+                .and_then(|t| t.site.as_ref())
+                .and_then(|s| non_empty(s.url.as_deref()))
+        });
     // A URL Probely could not express as one (rare, e.g. raw bytes) is still in the
     // description's evidence; the finding is kept without an endpoint.
-    f.endpoints = url.and_then(|u| Endpoint::parse(&u).ok()).into_iter().collect();
+    f.endpoints = url
+        .and_then(|u| Endpoint::parse(&u).ok())
+        .into_iter()
+        .collect();
     f.param = non_empty(p.parameter.as_deref()).map(|param| {
         match non_empty(p.insertion_point.as_deref()) {
             Some(point) => format!("{param} ({point})"),
@@ -240,7 +268,9 @@ fn severity_of(v: &Value) -> Severity {
             _ => Severity::Critical,
         };
     }
-    v.as_str().and_then(|s| Severity::parse(s).ok()).unwrap_or(Severity::Info)
+    v.as_str()
+        .and_then(|s| Severity::parse(s).ok())
+        .unwrap_or(Severity::Info)
 }
 
 /// Probely wraps requests and responses in Markdown code fences (```` ```\n…\n``` ````); the
@@ -275,7 +305,10 @@ mod tests {
 
     #[test]
     fn fences_come_off() {
-        assert_eq!(unfence("```\nGET / HTTP/1.1\r\n\r\n\n```"), "GET / HTTP/1.1\r\n\r\n");
+        assert_eq!(
+            unfence("```\nGET / HTTP/1.1\r\n\r\n\n```"),
+            "GET / HTTP/1.1\r\n\r\n"
+        );
         assert_eq!(unfence("plain"), "plain");
         assert_eq!(unfence("```"), "```");
     }

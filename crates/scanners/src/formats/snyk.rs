@@ -6,9 +6,13 @@
 //! dependency path, and each path is fixed separately, so each is its own finding (the path is
 //! the `file_path`, which is part of the de-duplication hash).
 
+// `ParseError` is the crate's error contract (location, message, cause); it travels once per
+// parse, on the failure path, so its size costs nothing worth boxing it for.
+#![allow(clippy::result_large_err)]
+
 use super::common::{
-    deserialize_json, finding_title, first_json_byte, json_date, json_f64, json_text, keep_importable,
-    non_empty, read_json_bytes,
+    deserialize_json, finding_title, first_json_byte, json_date, json_f64, json_text,
+    keep_importable, non_empty, read_json_bytes,
 };
 use super::snyk_code::emit_sarif;
 use crate::{Context, ParseError, Parser, Sink};
@@ -23,7 +27,12 @@ pub const SCAN_TYPE: &str = "Snyk Scan";
 pub struct SnykScan;
 
 impl Parser for SnykScan {
-    fn parse(&self, input: &mut dyn BufRead, ctx: &Context, sink: &mut Sink<'_>) -> Result<(), ParseError> {
+    fn parse(
+        &self,
+        input: &mut dyn BufRead,
+        ctx: &Context,
+        sink: &mut Sink<'_>,
+    ) -> Result<(), ParseError> {
         let bytes = read_json_bytes(SCAN_TYPE, input)?;
         let projects: Vec<Project> = if first_json_byte(&bytes) == Some(b'[') {
             deserialize_json(SCAN_TYPE, &bytes)?
@@ -50,7 +59,10 @@ impl Parser for SnykScan {
 }
 
 #[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", expecting = "a Snyk project object (with `vulnerabilities`) or SARIF")]
+#[serde(
+    rename_all = "camelCase",
+    expecting = "a Snyk project object (with `vulnerabilities`) or SARIF"
+)]
 struct Project {
     #[serde(default)]
     vulnerabilities: Option<Vec<Vulnerability>>,
@@ -146,7 +158,10 @@ struct EpssDetails {
 
 fn emit_project(project: &Project, ctx: &Context, sink: &mut Sink<'_>) -> Result<(), ParseError> {
     let target_file = non_empty(project.display_target_file.as_deref());
-    let upgrades = project.remediation.as_ref().and_then(|r| r.upgrade.as_ref());
+    let upgrades = project
+        .remediation
+        .as_ref()
+        .and_then(|r| r.upgrade.as_ref());
     for vuln in project.vulnerabilities.iter().flatten() {
         let f = finding(vuln, ctx, target_file.as_deref(), upgrades)?;
         sink(keep_importable(f))?;
@@ -185,7 +200,13 @@ fn finding(
         }
         None => {
             let sev = snyk_rating.unwrap_or(Severity::Info);
-            (sev, format!("Issue severity of: **{}** from Snyk's rating (no CVSS score)", sev.label()))
+            (
+                sev,
+                format!(
+                    "Issue severity of: **{}** from Snyk's rating (no CVSS score)",
+                    sev.label()
+                ),
+            )
         }
     };
 
@@ -199,7 +220,11 @@ fn finding(
     f.file_path = non_empty(Some(&dependency_path(from)));
 
     let vulnerable = match v.semver.as_ref().and_then(|s| s.vulnerable.as_ref()) {
-        Some(Value::Array(items)) => items.iter().filter_map(json_text).collect::<Vec<_>>().join(", "),
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(json_text)
+            .collect::<Vec<_>>()
+            .join(", "),
         Some(other) => json_text(other).unwrap_or_default(),
         None => String::new(),
     };
@@ -232,7 +257,11 @@ fn finding(
             // CWE-1035, "Using Components with Known Vulnerabilities".
             f.cwe = Some(f.cwes.first().copied().unwrap_or(1035));
             if cwes.len() > 1 {
-                cwe_note = cwes.iter().filter_map(json_text).collect::<Vec<_>>().join(", ");
+                cwe_note = cwes
+                    .iter()
+                    .filter_map(json_text)
+                    .collect::<Vec<_>>()
+                    .join(", ");
             }
         }
     }
@@ -254,14 +283,23 @@ fn finding(
     f.references = (!references.is_empty()).then_some(references);
 
     let fixed_in: Vec<String> = v.fixed_in.iter().flatten().filter_map(json_text).collect();
-    f.fix_available = Some(v.is_upgradable == Some(true) || v.is_patchable == Some(true) || !fixed_in.is_empty());
+    f.fix_available =
+        Some(v.is_upgradable == Some(true) || v.is_patchable == Some(true) || !fixed_in.is_empty());
     f.fix_version = (!fixed_in.is_empty()).then(|| fixed_in.join(", "));
 
     // Snyk's advisory text carries a "## Remediation" section up to "## References"; that is
     // the mitigation. Without one, the fixed versions say the same.
-    let mut mitigation = match (f.description.find("## Remediation"), f.description.find("## References")) {
-        (Some(start), Some(end)) if start < end => f.description.get(start..end).unwrap_or("").to_owned(),
-        _ if !fixed_in.is_empty() => format!("Upgrade `{package}` to version {} or higher.\n", fixed_in.join(", ")),
+    let mut mitigation = match (
+        f.description.find("## Remediation"),
+        f.description.find("## References"),
+    ) {
+        (Some(start), Some(end)) if start < end => {
+            f.description.get(start..end).unwrap_or("").to_owned()
+        }
+        _ if !fixed_in.is_empty() => format!(
+            "Upgrade `{package}` to version {} or higher.\n",
+            fixed_in.join(", ")
+        ),
         _ => String::new(),
     };
     if let Some(file) = target_file {
@@ -316,7 +354,12 @@ fn severity_from_cvss(score: f64) -> Severity {
 fn upgrade_fixes(v: &Vulnerability, from: &[String], current: &str, plan: &Value) -> bool {
     let on_path = from.iter().any(|p| p == current);
     match plan.get("vulns").and_then(Value::as_array) {
-        Some(ids) => on_path && v.id.as_deref().is_some_and(|id| ids.iter().any(|x| x.as_str() == Some(id))),
+        Some(ids) => {
+            on_path
+                && v.id
+                    .as_deref()
+                    .is_some_and(|id| ids.iter().any(|x| x.as_str() == Some(id)))
+        }
         None => {
             let this = format!(
                 "{}@{}",
@@ -366,7 +409,10 @@ fn purl(manager: Option<&str>, name: &str, version: &str) -> Option<String> {
         // Maven coordinates are `group:artifact`; the purl separates them with a slash.
         "maven" => name.replacen(':', "/", 1),
         // A scoped npm name keeps its slash but its `@` is percent-encoded.
-        "npm" => name.strip_prefix('@').map(|n| format!("%40{n}")).unwrap_or_else(|| name.to_owned()),
+        "npm" => name
+            .strip_prefix('@')
+            .map(|n| format!("%40{n}"))
+            .unwrap_or_else(|| name.to_owned()),
         _ => name.to_owned(),
     };
     Some(format!("pkg:{kind}/{path}@{version}"))
@@ -378,14 +424,27 @@ mod tests {
 
     #[test]
     fn dependency_path_drops_versions_and_keeps_scopes() {
-        let from = ["myproject@1.0.0".to_owned(), "@angular/localize@9.0.0".to_owned(), "lodash@4.17.15".to_owned()];
-        assert_eq!(dependency_path(&from), "myproject > @angular/localize > lodash");
+        let from = [
+            "myproject@1.0.0".to_owned(),
+            "@angular/localize@9.0.0".to_owned(),
+            "lodash@4.17.15".to_owned(),
+        ];
+        assert_eq!(
+            dependency_path(&from),
+            "myproject > @angular/localize > lodash"
+        );
     }
 
     #[test]
     fn purls() {
-        assert_eq!(purl(Some("maven"), "org.apache:xmlsec", "2.1.1").as_deref(), Some("pkg:maven/org.apache/xmlsec@2.1.1"));
-        assert_eq!(purl(Some("npm"), "@babel/core", "7.0.0").as_deref(), Some("pkg:npm/%40babel/core@7.0.0"));
+        assert_eq!(
+            purl(Some("maven"), "org.apache:xmlsec", "2.1.1").as_deref(),
+            Some("pkg:maven/org.apache/xmlsec@2.1.1")
+        );
+        assert_eq!(
+            purl(Some("npm"), "@babel/core", "7.0.0").as_deref(),
+            Some("pkg:npm/%40babel/core@7.0.0")
+        );
         assert_eq!(purl(Some("debian:11"), "gcc-10", "1"), None);
     }
 }

@@ -5,7 +5,13 @@
 //! by; the title is `<ruleId>_<file>` and the description lists the Snyk properties, keeping
 //! DefectDojo's layout so that reports and dashboards built on it still read the same.
 
-use super::common::{deserialize_json, finding_title, keep_importable, read_json_bytes, reject_top_level_array};
+// `ParseError` is the crate's error contract (location, message, cause); it travels once per
+// parse, on the failure path, so its size costs nothing worth boxing it for.
+#![allow(clippy::result_large_err)]
+
+use super::common::{
+    deserialize_json, finding_title, keep_importable, read_json_bytes, reject_top_level_array,
+};
 use crate::{Context, ParseError, Parser, Sink};
 use chrono::NaiveDate;
 use domain::{NewFinding, Severity, Status};
@@ -20,7 +26,12 @@ pub const SCAN_TYPE: &str = "Snyk Code Scan";
 pub struct SnykCodeScan;
 
 impl Parser for SnykCodeScan {
-    fn parse(&self, input: &mut dyn BufRead, ctx: &Context, sink: &mut Sink<'_>) -> Result<(), ParseError> {
+    fn parse(
+        &self,
+        input: &mut dyn BufRead,
+        ctx: &Context,
+        sink: &mut Sink<'_>,
+    ) -> Result<(), ParseError> {
         let bytes = read_json_bytes(SCAN_TYPE, input)?;
         reject_top_level_array(SCAN_TYPE, &bytes, "a SARIF log object with a `runs` array")?;
         let log: SarifLog = deserialize_json(SCAN_TYPE, &bytes)?;
@@ -244,7 +255,11 @@ fn rules_of(run: &Run) -> Vec<&Rule> {
     let Some(tool) = &run.tool else {
         return Vec::new();
     };
-    let driver: Vec<&Rule> = tool.driver.iter().flat_map(|d| d.rules.iter().flatten()).collect();
+    let driver: Vec<&Rule> = tool
+        .driver
+        .iter()
+        .flat_map(|d| d.rules.iter().flatten())
+        .collect();
     if !driver.is_empty() {
         return driver;
     }
@@ -269,10 +284,19 @@ fn finding(
     let physical = location.and_then(|l| l.physical_location.as_ref());
     let artifact = physical.and_then(|p| p.artifact_location.as_ref());
     let region = physical.and_then(|p| p.region.as_ref());
-    let uri = artifact.and_then(|a| a.uri.as_deref()).map(str::trim).filter(|u| !u.is_empty());
-    let message = result.message.as_ref().and_then(|m| m.text.as_deref()).unwrap_or("");
+    let uri = artifact
+        .and_then(|a| a.uri.as_deref())
+        .map(str::trim)
+        .filter(|u| !u.is_empty());
+    let message = result
+        .message
+        .as_ref()
+        .and_then(|m| m.text.as_deref())
+        .unwrap_or("");
     let props = result.properties.as_ref();
-    let score = props.and_then(|p| p.priority_score.as_ref()).and_then(json_i64);
+    let score = props
+        .and_then(|p| p.priority_score.as_ref())
+        .and_then(json_i64);
 
     let raw_title = match uri {
         Some(u) if !rule_id.is_empty() => format!("{rule_id}_{u}"),
@@ -287,7 +311,11 @@ fn finding(
             _ => Severity::Medium,
         },
     };
-    let mut f = NewFinding::new(ctx.test, finding_title(scan_type, &raw_title, message)?, severity);
+    let mut f = NewFinding::new(
+        ctx.test,
+        finding_title(scan_type, &raw_title, message)?,
+        severity,
+    );
     f.static_finding = true;
 
     // The layout DefectDojo uses, Python's `True`/`False` included, so searches written
@@ -296,7 +324,11 @@ fn finding(
         format!("**ruleId**: {rule_id}"),
         format!(
             "**ruleIndex**: {}",
-            result.rule_index.as_ref().and_then(json_text).unwrap_or_default()
+            result
+                .rule_index
+                .as_ref()
+                .and_then(json_text)
+                .unwrap_or_default()
         ),
         format!("**message**: {message}"),
     ];
@@ -304,11 +336,17 @@ fn finding(
         lines.push(format!("**score**: {s}"));
     }
     let autofix = props.and_then(|p| p.is_autofixable).unwrap_or(false);
-    lines.push(format!("**isAutofixable**: {}", if autofix { "True" } else { "False" }));
+    lines.push(format!(
+        "**isAutofixable**: {}",
+        if autofix { "True" } else { "False" }
+    ));
     if let Some(u) = uri {
         lines.push(format!("**uri**: {u}"));
     }
-    if let Some(b) = artifact.and_then(|a| a.uri_base_id.as_deref()).filter(|b| !b.is_empty()) {
+    if let Some(b) = artifact
+        .and_then(|a| a.uri_base_id.as_deref())
+        .filter(|b| !b.is_empty())
+    {
         lines.push(format!("**uriBaseId**: {b}"));
     }
     if let Some(r) = region {
@@ -335,7 +373,12 @@ fn finding(
     if let Some(rule) = rule {
         f.cwes = rule_cwes(rule);
         f.cwe = f.cwes.first().copied();
-        f.references = rule.help_uri.as_deref().map(str::trim).filter(|u| !u.is_empty()).map(str::to_owned);
+        f.references = rule
+            .help_uri
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(str::to_owned);
     }
 
     let fixes: Vec<&str> = result
@@ -349,14 +392,20 @@ fn finding(
     }
     f.date = run_date;
 
-    let rule_tags = rule.and_then(|r| r.properties.as_ref()).and_then(|p| p.tags.as_ref());
+    let rule_tags = rule
+        .and_then(|r| r.properties.as_ref())
+        .and_then(|p| p.tags.as_ref());
     let result_tags = props.and_then(|p| p.tags.as_ref());
     f.tags = rule_tags
         .into_iter()
         .chain(result_tags)
         .flatten()
         .filter_map(json_text)
-        .map(|t| t.strip_prefix("external/cwe/").map(str::to_owned).unwrap_or(t))
+        .map(|t| {
+            t.strip_prefix("external/cwe/")
+                .map(str::to_owned)
+                .unwrap_or(t)
+        })
         .collect();
 
     f.unique_id_from_tool = fingerprint(result);
@@ -402,7 +451,11 @@ fn rule_cwes(rule: &Rule) -> Vec<i32> {
 /// location hash); the first in key order is the one that survives code moves. Without
 /// `fingerprints`, all partial fingerprints together identify the result.
 fn fingerprint(result: &SarifResult) -> Option<String> {
-    if let Some(v) = result.fingerprints.as_ref().and_then(|m| m.values().find_map(fingerprint_text)) {
+    if let Some(v) = result
+        .fingerprints
+        .as_ref()
+        .and_then(|m| m.values().find_map(fingerprint_text))
+    {
         return Some(v);
     }
     let partial = result.partial_fingerprints.as_ref()?;
@@ -438,5 +491,9 @@ fn suppression_status(suppressions: &[Suppression]) -> Status {
             Some("wont-fix" | "temporary-ignore")
         )
     });
-    if accepted { Status::RiskAccepted } else { Status::FalsePositive }
+    if accepted {
+        Status::RiskAccepted
+    } else {
+        Status::FalsePositive
+    }
 }

@@ -5,9 +5,13 @@
 //! imported; license, IaC and cloud issues are left out, as in DefectDojo, because their
 //! attributes describe policies rather than a vulnerable location.
 
+// `ParseError` is the crate's error contract (location, message, cause); it travels once per
+// parse, on the failure path, so its size costs nothing worth boxing it for.
+#![allow(clippy::result_large_err)]
+
 use super::common::{
-    deserialize_json, finding_title, json_date, json_f64, json_line, json_text, keep_importable, non_empty,
-    read_json_bytes, reject_top_level_array,
+    deserialize_json, finding_title, json_date, json_f64, json_line, json_text, keep_importable,
+    non_empty, read_json_bytes, reject_top_level_array,
 };
 use crate::{Context, ParseError, Parser, Sink};
 use domain::{NewFinding, Severity, Status};
@@ -21,9 +25,18 @@ pub const SCAN_TYPE: &str = "Snyk Issue API Scan";
 pub struct SnykIssueApiScan;
 
 impl Parser for SnykIssueApiScan {
-    fn parse(&self, input: &mut dyn BufRead, ctx: &Context, sink: &mut Sink<'_>) -> Result<(), ParseError> {
+    fn parse(
+        &self,
+        input: &mut dyn BufRead,
+        ctx: &Context,
+        sink: &mut Sink<'_>,
+    ) -> Result<(), ParseError> {
         let bytes = read_json_bytes(SCAN_TYPE, input)?;
-        reject_top_level_array(SCAN_TYPE, &bytes, "a JSON:API document with a `data` array of issues")?;
+        reject_top_level_array(
+            SCAN_TYPE,
+            &bytes,
+            "a JSON:API document with a `data` array of issues",
+        )?;
         let doc: Document = deserialize_json(SCAN_TYPE, &bytes)?;
         for issue in doc.data.iter().flatten() {
             if let Some(f) = finding(issue, ctx)? {
@@ -210,7 +223,11 @@ fn finding(issue: &Issue, ctx: &Context) -> Result<Option<NewFinding>, ParseErro
         .unwrap_or(Severity::Info);
     let title = a.title.as_deref().unwrap_or("");
     let fallback = a.key.as_deref().or(issue.id.as_deref()).unwrap_or("");
-    let mut f = NewFinding::new(ctx.test, finding_title(SCAN_TYPE, title, fallback)?, severity);
+    let mut f = NewFinding::new(
+        ctx.test,
+        finding_title(SCAN_TYPE, title, fallback)?,
+        severity,
+    );
     f.description = a.description.clone().unwrap_or_default();
     f.static_finding = true;
     f.unique_id_from_tool = non_empty(issue.id.as_deref());
@@ -233,7 +250,10 @@ fn finding(issue: &Issue, ctx: &Context) -> Result<Option<NewFinding>, ParseErro
     }
 
     let problems = a.problems.as_deref().unwrap_or(&[]);
-    f.vulnerability_ids = problems.iter().filter_map(|p| non_empty(p.id.as_deref())).collect();
+    f.vulnerability_ids = problems
+        .iter()
+        .filter_map(|p| non_empty(p.id.as_deref()))
+        .collect();
 
     // Resolved issues are closed; an ignore is a decision not to act on the issue. The API
     // does not say why it was ignored (the reason lives in the ignore itself), so it counts as
@@ -255,12 +275,18 @@ fn finding(issue: &Issue, ctx: &Context) -> Result<Option<NewFinding>, ParseErro
     let mut impact: Vec<String> = Vec::new();
     if let Some(p) = problems.first() {
         impact.push(format!("id: {}", p.id.as_deref().unwrap_or("Unknown")));
-        impact.push(format!("Source: {}", p.source.as_deref().unwrap_or("Unknown")));
+        impact.push(format!(
+            "Source: {}",
+            p.source.as_deref().unwrap_or("Unknown")
+        ));
         impact.push(format!("Type: {}", p.kind.as_deref().unwrap_or("Unknown")));
         if let Some(url) = non_empty(p.url.as_deref()) {
             impact.push(format!("URL: {url}"));
         }
-        impact.push(format!("Last Updated: {}", p.updated_at.as_deref().unwrap_or("Unknown")));
+        impact.push(format!(
+            "Last Updated: {}",
+            p.updated_at.as_deref().unwrap_or("Unknown")
+        ));
         impact.push(String::new());
     }
     let exploit_sources: Vec<String> = a
@@ -289,14 +315,24 @@ fn finding(issue: &Issue, ctx: &Context) -> Result<Option<NewFinding>, ParseErro
                 let start = loc.region.as_ref().and_then(|r| r.start.as_ref());
                 let end = loc.region.as_ref().and_then(|r| r.end.as_ref());
                 let show = |p: Option<&Position>, field: fn(&Position) -> &Option<Value>| {
-                    p.and_then(|p| field(p).as_ref()).and_then(json_text).unwrap_or_else(|| "?".to_owned())
+                    p.and_then(|p| field(p).as_ref())
+                        .and_then(json_text)
+                        .unwrap_or_else(|| "?".to_owned())
                 };
                 impact.extend([
                     "Source Location:".to_owned(),
                     format!("File: {}", loc.file.as_deref().unwrap_or("Unknown")),
                     format!("Commit: {}", loc.commit_id.as_deref().unwrap_or("Unknown")),
-                    format!("Lines: {}-{}", show(start, |p| &p.line), show(end, |p| &p.line)),
-                    format!("Columns: {}-{}", show(start, |p| &p.column), show(end, |p| &p.column)),
+                    format!(
+                        "Lines: {}-{}",
+                        show(start, |p| &p.line),
+                        show(end, |p| &p.line)
+                    ),
+                    format!(
+                        "Columns: {}-{}",
+                        show(start, |p| &p.column),
+                        show(end, |p| &p.column)
+                    ),
                     String::new(),
                 ]);
                 // The first location is the finding's own.
@@ -313,23 +349,39 @@ fn finding(issue: &Issue, ctx: &Context) -> Result<Option<NewFinding>, ParseErro
         impact.extend([
             "Package Details:".to_owned(),
             format!("Package: {name}"),
-            format!("Version: {}", f.component_version.as_deref().unwrap_or("Unknown")),
+            format!(
+                "Version: {}",
+                f.component_version.as_deref().unwrap_or("Unknown")
+            ),
             String::new(),
         ]);
     }
-    impact.push(format!("Reachable: {}", if reachable { "Yes" } else { "No" }));
+    impact.push(format!(
+        "Reachable: {}",
+        if reachable { "Yes" } else { "No" }
+    ));
     f.impact = Some(impact.join("\n").trim_end().to_owned());
 
     f.fix_available = Some(coordinates.iter().any(|c| {
-        let any = |flags: &[Option<bool>]| flags.iter().any(|x| *x == Some(true));
-        let common = any(&[c.is_fixable_snyk, c.is_fixable_upstream, c.is_fixable_manually]);
+        let any = |flags: &[Option<bool>]| flags.contains(&Some(true));
+        let common = any(&[
+            c.is_fixable_snyk,
+            c.is_fixable_upstream,
+            c.is_fixable_manually,
+        ]);
         common || (!is_code && any(&[c.is_patchable, c.is_pinnable, c.is_upgradeable]))
     }));
 
     for entry in a.severities.iter().flatten() {
-        let version = entry.version.as_ref().and_then(json_text).unwrap_or_default();
-        let (Some(vector), Some(score)) = (non_empty(entry.vector.as_deref()), entry.score.as_ref().and_then(json_f64))
-        else {
+        let version = entry
+            .version
+            .as_ref()
+            .and_then(json_text)
+            .unwrap_or_default();
+        let (Some(vector), Some(score)) = (
+            non_empty(entry.vector.as_deref()),
+            entry.score.as_ref().and_then(json_f64),
+        ) else {
             continue;
         };
         // The first entry of each CVSS version wins: Snyk lists its own assessment first.
@@ -343,8 +395,14 @@ fn finding(issue: &Issue, ctx: &Context) -> Result<Option<NewFinding>, ParseErro
     }
 
     if let Some(Value::Object(score)) = a.risk.as_ref().and_then(|r| r.score.as_ref()) {
-        let value = score.get("value").and_then(json_text).unwrap_or_else(|| "N/A".to_owned());
-        let model = score.get("model").and_then(json_text).unwrap_or_else(|| "N/A".to_owned());
+        let value = score
+            .get("value")
+            .and_then(json_text)
+            .unwrap_or_else(|| "N/A".to_owned());
+        let model = score
+            .get("model")
+            .and_then(json_text)
+            .unwrap_or_else(|| "N/A".to_owned());
         f.severity_justification = Some(format!("Risk Score: {value} (Model: {model})"));
     }
     Ok(Some(f))

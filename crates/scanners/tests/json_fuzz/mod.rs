@@ -2,7 +2,9 @@
 //! findings or an error and never panics, and every finding it returns passes
 //! `NewFinding::normalize` (one odd value must not fail a whole import).
 
-#![allow(dead_code)]
+// Each test binary uses some of these helpers; `ParseError` is the crate's error type, as the
+// parsers return it.
+#![allow(dead_code, clippy::result_large_err)]
 
 use proptest::prelude::*;
 use scanners::Parser;
@@ -35,10 +37,35 @@ pub fn arb_json(keys: &'static [&'static str]) -> impl Strategy<Value = Value> {
         any::<i64>().prop_map(Value::from),
         (-1.0e6f64..1.0e6).prop_map(Value::from),
         prop::sample::select(vec![
-            "", " ", "0", "-1", "CVE-2021-44228", "CWE-79", "cwe-", "x@", "@", "a@b@c", "2024-02-30",
-            "2025-07-11T03:16:03Z", "NOT_EXPLOITABLE", "FALSE_POSITIVE", "To Verify", "high", "critical",
-            "sast", "kics", "sca", "code", "issue", "package_vulnerability", "resolved", "```", "http://",
-            "https://example.com:99999/x", "é\u{0}\n\t", "##  Remediation ## References",
+            "",
+            " ",
+            "0",
+            "-1",
+            "CVE-2021-44228",
+            "CWE-79",
+            "cwe-",
+            "x@",
+            "@",
+            "a@b@c",
+            "2024-02-30",
+            "2025-07-11T03:16:03Z",
+            "NOT_EXPLOITABLE",
+            "FALSE_POSITIVE",
+            "To Verify",
+            "high",
+            "critical",
+            "sast",
+            "kics",
+            "sca",
+            "code",
+            "issue",
+            "package_vulnerability",
+            "resolved",
+            "```",
+            "http://",
+            "https://example.com:99999/x",
+            "é\u{0}\n\t",
+            "##  Remediation ## References",
         ])
         .prop_map(|s| Value::String(s.to_owned())),
         ".{0,40}".prop_map(Value::String),
@@ -46,8 +73,13 @@ pub fn arb_json(keys: &'static [&'static str]) -> impl Strategy<Value = Value> {
     leaf.prop_recursive(4, 48, 6, move |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::vec((prop::sample::select(keys), inner), 0..8)
-                .prop_map(|kv| Value::Object(kv.into_iter().map(|(k, v)| (k.to_owned(), v)).collect::<Map<_, _>>())),
+            prop::collection::vec((prop::sample::select(keys), inner), 0..8).prop_map(|kv| {
+                Value::Object(
+                    kv.into_iter()
+                        .map(|(k, v)| (k.to_owned(), v))
+                        .collect::<Map<_, _>>(),
+                )
+            }),
         ]
     })
 }
@@ -93,4 +125,21 @@ fn replace_walk(v: &mut Value, target: &mut usize, with: Value) -> Option<Value>
 /// The fixture cut at `cut` (a fraction of its length).
 pub fn truncated(bytes: &[u8], cut: prop::sample::Index) -> &[u8] {
     &bytes[..cut.index(bytes.len() + 1)]
+}
+
+/// A sink that fails on the first finding stops the parse: the parser returns that error and
+/// asks for no further findings.
+pub fn assert_sink_error_stops(parser: &dyn Parser, bytes: &[u8]) {
+    let mut calls = 0;
+    let mut input = bytes;
+    let ctx = scanners::Context {
+        test: domain::TestId(1),
+    };
+    let result = parser.parse(&mut input, &ctx, &mut |_| {
+        calls += 1;
+        Err(scanners::ParseError::new("sink", None, "database is gone"))
+    });
+    let err = result.expect_err("the sink's error comes back");
+    assert_eq!(err.message, "database is gone");
+    assert_eq!(calls, 1);
 }
