@@ -377,6 +377,11 @@ const KEYS: &[&str] = &[
     "message",
 ];
 
+#[test]
+fn every_fixture_truncated_never_panics() {
+    json_fuzz::check_truncations(&CheckmarxOneScan, &FIXTURES, 48);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 

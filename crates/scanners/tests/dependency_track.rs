@@ -325,6 +325,11 @@ const KEYS: &[&str] = &[
     "attributedOn",
 ];
 
+#[test]
+fn every_fixture_truncated_never_panics() {
+    json_fuzz::check_truncations(&DependencyTrackFpf, &FIXTURES, 48);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 

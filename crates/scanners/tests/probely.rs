@@ -229,6 +229,14 @@ const KEYS: &[&str] = &[
     "labels",
 ];
 
+#[test]
+fn fixture_truncated_anywhere_never_panics() {
+    let bytes = fixture_bytes();
+    for len in 0..bytes.len() {
+        json_fuzz::check(&ProbelyScan, &bytes[..len]);
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 

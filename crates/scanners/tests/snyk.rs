@@ -330,6 +330,11 @@ const KEYS: &[&str] = &[
     "packageManager",
 ];
 
+#[test]
+fn every_fixture_truncated_never_panics() {
+    json_fuzz::check_truncations(&SnykScan, &ALL_FIXTURES, 48);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 

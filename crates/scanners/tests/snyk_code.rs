@@ -256,6 +256,11 @@ const SMALL: &str = r#"{"runs":[{"tool":{"driver":{"rules":[{"id":"javascript/XS
 "fingerprints":{"0":"abc","1":"def"},"properties":{"priorityScore":504,"isAutofixable":false},
 "suppressions":[{"properties":{"category":"wont-fix"}}],"fixes":[{"description":{"text":"fix it"}}]}]}]}"#;
 
+#[test]
+fn every_fixture_truncated_never_panics() {
+    json_fuzz::check_truncations(&SnykCodeScan, &FIXTURES, 48);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 

@@ -295,6 +295,11 @@ const KEYS: &[&str] = &[
     "sources",
 ];
 
+#[test]
+fn every_fixture_truncated_never_panics() {
+    json_fuzz::check_truncations(&SnykIssueApiScan, &FIXTURES, 48);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 

@@ -22,7 +22,7 @@ pub static ALL: &[ScanType] = &[
     ScanType {
         name: dependency_track::SCAN_TYPE,
         description: "OWASP Dependency-Track findings: the Finding Packaging Format (FPF) export of a project, or the findings API's list.",
-        extensions: &["json", "fpf"],
+        extensions: &["json"],
         parser: &dependency_track::DependencyTrackFpf,
     },
     ScanType {

@@ -143,3 +143,16 @@ pub fn assert_sink_error_stops(parser: &dyn Parser, bytes: &[u8]) {
     assert_eq!(err.message, "database is gone");
     assert_eq!(calls, 1);
 }
+
+/// Every fixture, cut at `cuts` lengths spread over the file (and one byte short of whole): the
+/// proptest picks fixtures at random, this makes sure each of them is cut.
+pub fn check_truncations(parser: &dyn Parser, fixtures: &[&str], cuts: usize) {
+    for rel in fixtures {
+        let bytes = fixture_bytes(rel);
+        let len = bytes.len();
+        for i in 0..cuts {
+            check(parser, &bytes[..len * i / cuts]);
+        }
+        check(parser, &bytes[..len.saturating_sub(1)]);
+    }
+}
