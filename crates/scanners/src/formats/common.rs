@@ -31,7 +31,7 @@ pub fn read_json_bytes(
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ParseError::new(
             scan_type,
-            None,
+            Some(crate::Location::byte(bytes.len() as u64)),
             "expected a JSON document, found an empty file",
         ));
     }

@@ -43,7 +43,7 @@ impl Parser for ProbelyScan {
             page.results.ok_or_else(|| {
                 ParseError::new(
                     SCAN_TYPE,
-                    None,
+                    Some(crate::Location::line_column(1, 1).with_path("results")),
                     "expected a `results` array (a page of the findings API) or a list of findings",
                 )
             })?
