@@ -86,7 +86,7 @@ impl Status {
             .trim()
             .to_ascii_lowercase()
             .replace(['\'', '’'], "")
-            .split(|c: char| c == ' ' || c == '_' || c == '-')
+            .split([' ', '_', '-'])
             .filter(|w| !w.is_empty())
             .collect::<Vec<_>>()
             .join(" ");

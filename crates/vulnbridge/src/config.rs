@@ -119,13 +119,13 @@ impl Config {
             if key == "config" || key.starts_with("test_") {
                 continue;
             }
-            if let Some(base) = key.strip_suffix("_file") {
-                if known.contains(&base) {
-                    let content = std::fs::read_to_string(value)
-                        .with_context(|| format!("cannot read {name}={value}"))?;
-                    from_files.push((base.to_owned(), content.trim_end_matches(['\n', '\r']).to_owned()));
-                    continue;
-                }
+            if let Some(base) = key.strip_suffix("_file")
+                && known.contains(&base)
+            {
+                let content = std::fs::read_to_string(value)
+                    .with_context(|| format!("cannot read {name}={value}"))?;
+                from_files.push((base.to_owned(), content.trim_end_matches(['\n', '\r']).to_owned()));
+                continue;
             }
             if known.contains(&key.as_str()) {
                 from_env.push((key, value.clone()));
@@ -246,6 +246,17 @@ mod tests {
     fn database_url_is_redacted_in_debug() {
         let c = Config::load_from(None, env(&[("VULNBRIDGE_DATABASE_URL", "postgres://u:hunter2@db/x")])).unwrap();
         assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn the_readme_documents_every_key() {
+        let readme = include_str!("../../../README.md");
+        for (key, _) in KEYS {
+            let row = format!("| `{ENV_PREFIX}{}` | `{key}` |", key.to_ascii_uppercase());
+            assert!(readme.contains(&row), "README.md lacks the configuration row for {key}: {row}");
+        }
+        let rows = readme.lines().filter(|l| l.starts_with("| `VULNBRIDGE_")).count();
+        assert_eq!(rows, KEYS.len(), "README.md documents a key the code does not have");
     }
 
     #[test]

@@ -150,9 +150,11 @@ async fn two_workers_race_without_double_runs(t: TestDb) {
     a.await.unwrap();
     b.await.unwrap();
 
-    let runs = runs.lock().unwrap();
-    assert_eq!(runs.len(), N, "no job lost");
-    assert!(runs.values().all(|&n| n == 1), "no job run twice");
+    {
+        let runs = runs.lock().unwrap();
+        assert_eq!(runs.len(), N, "no job lost");
+        assert!(runs.values().all(|&n| n == 1), "no job run twice");
+    }
     let mut c = t.db.conn().await.unwrap();
     let counts = jobs::counts(&mut c).await.unwrap();
     assert_eq!(counts, vec![("default".to_owned(), JobStatus::Done, N as i64)]);
