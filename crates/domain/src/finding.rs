@@ -77,6 +77,11 @@ pub struct Finding {
     pub occurrences: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Hash of the scanner-owned fields as last imported (see `reimport::refresh`): internal
+    /// bookkeeping that lets an unchanged reimport skip the finding.
+    #[serde(skip_serializing, default)]
+    #[schema(ignore)]
+    pub scanner_fingerprint: Option<String>,
 }
 
 /// What a caller supplies to create a finding (API, import, connector).
@@ -652,6 +657,7 @@ impl NewFinding {
             occurrences: self.occurrences.unwrap_or(1),
             created_at: now,
             updated_at: now,
+            scanner_fingerprint: None,
         }
     }
 }

@@ -1,12 +1,16 @@
 #![doc = include_str!("../README.md")]
 
 mod access;
+pub mod dedup;
 mod endpoint;
 mod entities;
 mod finding;
 mod group;
+mod idset;
 mod ids;
+pub mod reimport;
 mod severity;
+pub mod stats;
 mod status;
 mod text;
 mod user;
@@ -21,7 +25,9 @@ pub use entities::{
 pub use finding::{
     Finding, FindingPatch, HistoryEntry, NewFinding, RequestResponse, normalize_vulnerability_id,
 };
+pub use dedup::DedupScope;
 pub use group::{FindingGroup, GroupBy, group_severity, group_status};
+pub use idset::IdRanges;
 pub use ids::{
     EngagementId, FindingGroupId, FindingId, JobId, ProductId, ProductTypeId, TestId, TokenId,
     UserId,

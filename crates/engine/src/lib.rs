@@ -3,6 +3,7 @@
 //! Later: imports, pushes to trackers, inbound sync and connector schedules.
 
 mod app;
+pub mod import;
 pub mod jobs;
 pub mod maintenance;
 pub mod worker;

@@ -64,6 +64,7 @@ struct Row {
     occurrences: i32,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    scanner_fingerprint: Option<String>,
 }
 
 /// Every column but `id`, in insert order; `values` below must follow it.
@@ -74,8 +75,8 @@ const INSERT_COLUMNS: &str = "test_id, engagement_id, product_id, finding_group_
     unique_id_from_tool, vuln_id_from_tool, hash_code, mitigation, impact, steps_to_reproduce, refs, \
     param, payload, request_response, fix_available, fix_version, static_finding, dynamic_finding, \
     scanner_confidence, tags, date, first_seen, last_seen, mitigated_at, mitigated_by, duplicate_of, \
-    occurrences, created_at, updated_at";
-const INSERT_COLUMN_COUNT: usize = 52;
+    occurrences, created_at, updated_at, scanner_fingerprint";
+const INSERT_COLUMN_COUNT: usize = 53;
 
 fn columns() -> String {
     format!("id, {INSERT_COLUMNS}")
@@ -136,6 +137,7 @@ fn values(f: &Finding) -> [Arg; INSERT_COLUMN_COUNT] {
         f.occurrences.into(),
         f.created_at.into(),
         f.updated_at.into(),
+        f.scanner_fingerprint.clone().into(),
     ]
 }
 
@@ -198,11 +200,12 @@ impl Row {
             occurrences: self.occurrences,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            scanner_fingerprint: self.scanner_fingerprint,
         })
     }
 }
 
-/// Rows per multi-row INSERT: 500 × 52 parameters stays under SQLite's 32,766 and
+/// Rows per multi-row INSERT: 500 × 53 parameters stays under SQLite's 32,766 and
 /// PostgreSQL's 65,535 bind limits.
 const BATCH: usize = 500;
 
@@ -535,4 +538,166 @@ pub async fn open_counts_by_severity(c: &mut impl AsConn, vis: &Visibility) -> R
         }
     }
     Ok(out)
+}
+
+/// A finding as import matching needs it: identity, status, and the fingerprint of its
+/// scanner-owned fields.
+#[derive(Clone, Debug, sqlx::FromRow)]
+struct IndexRowRaw {
+    id: i64,
+    unique_id_from_tool: Option<String>,
+    hash_code: Option<String>,
+    service: Option<String>,
+    status: String,
+    severity: i16,
+    verified: bool,
+    scanner_fingerprint: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct IndexRow {
+    pub id: FindingId,
+    pub unique_id_from_tool: Option<String>,
+    pub hash_code: Option<String>,
+    pub service: Option<String>,
+    pub status: Status,
+    pub severity: Severity,
+    pub verified: bool,
+    pub scanner_fingerprint: Option<String>,
+}
+
+impl TryFrom<IndexRowRaw> for IndexRow {
+    type Error = StoreError;
+    fn try_from(r: IndexRowRaw) -> Result<IndexRow> {
+        Ok(IndexRow {
+            id: FindingId(r.id),
+            status: parse_stored("findings", "status", &r.status, |s| Status::parse(s).ok())?,
+            severity: Severity::from_rank(r.severity)
+                .ok_or_else(|| StoreError::corrupt("findings", format!("severity = {}", r.severity)))?,
+            unique_id_from_tool: r.unique_id_from_tool,
+            hash_code: r.hash_code,
+            service: r.service,
+            verified: r.verified,
+            scanner_fingerprint: r.scanner_fingerprint,
+        })
+    }
+}
+
+const INDEX_COLUMNS: &str =
+    "id, unique_id_from_tool, hash_code, service, status, severity, verified, scanner_fingerprint";
+
+fn index_rows(raw: Vec<IndexRowRaw>) -> Result<Vec<IndexRow>> {
+    raw.into_iter().map(IndexRow::try_from).collect()
+}
+
+/// Every finding of a test, for reimport matching (one query, narrow rows).
+pub async fn test_index(c: &mut impl AsConn, test: TestId) -> Result<Vec<IndexRow>> {
+    let mut q = QueryBuf::new(&format!("SELECT {INDEX_COLUMNS} FROM findings WHERE test_id = "));
+    q.bind(test.0).push(" ORDER BY id");
+    index_rows(q.fetch_all(c).await?)
+}
+
+/// Earlier findings in the dedup scope that new findings of `test` could duplicate: open or
+/// triaged (a closed original starts no chain: a fixed vulnerability that comes back is new),
+/// not themselves duplicates, in other tests, with one of these tool ids or hashes. Oldest
+/// first.
+pub async fn originals(
+    c: &mut impl AsConn,
+    scope: domain::DedupScope,
+    test: &domain::Test,
+    uids: &[String],
+    hashes: &[String],
+) -> Result<Vec<IndexRow>> {
+    let mut out = Vec::new();
+    let scope_filter = |q: &mut QueryBuf| match scope {
+        domain::DedupScope::Engagement => {
+            q.push(" AND engagement_id = ").bind(test.engagement.0);
+        }
+        _ => {
+            q.push(" AND product_id = ").bind(test.product.0);
+        }
+    };
+    for (column, values) in [("unique_id_from_tool", uids), ("hash_code", hashes)] {
+        for chunk in values.chunks(1000) {
+            if chunk.is_empty() {
+                continue;
+            }
+            let mut q = QueryBuf::new(&format!("SELECT {INDEX_COLUMNS} FROM findings WHERE test_id <> "));
+            q.bind(test.id.0).push(" AND status NOT IN ('closed', 'duplicate')");
+            scope_filter(&mut q);
+            q.push(" AND ").push(column).push(" IN ").bind_list(chunk.iter().cloned());
+            q.push(" ORDER BY id");
+            out.extend(index_rows(q.fetch_all(c).await?)?);
+        }
+    }
+    out.sort_by_key(|r| r.id);
+    out.dedup_by_key(|r| r.id);
+    Ok(out)
+}
+
+/// Open findings an import may close: same scan type, in the engagement (or the product),
+/// not in the new test, and of the import's service (or without one when it has none).
+pub async fn open_for_closing(
+    c: &mut impl AsConn,
+    test: &domain::Test,
+    product_scope: bool,
+    service: Option<&str>,
+) -> Result<Vec<IndexRow>> {
+    let open: Vec<&str> = Status::ALL.iter().filter(|s| s.is_open()).map(|s| s.as_str()).collect();
+    let mut q = QueryBuf::new(&format!("SELECT {INDEX_COLUMNS} FROM findings WHERE test_id <> "));
+    q.bind(test.id.0).push(" AND status IN ").bind_list(open);
+    if product_scope {
+        q.push(" AND product_id = ").bind(test.product.0);
+    } else {
+        q.push(" AND engagement_id = ").bind(test.engagement.0);
+    }
+    q.push(" AND test_id IN (SELECT id FROM tests WHERE scan_type = ").bind(test.scan_type.clone()).push(")");
+    match service {
+        Some(s) => {
+            q.push(" AND service = ").bind(s);
+        }
+        None => {
+            q.push(" AND service IS NULL");
+        }
+    }
+    q.push(" ORDER BY id");
+    index_rows(q.fetch_all(c).await?)
+}
+
+/// Closes findings (status `closed`, mitigation stamped) in one statement.
+pub async fn close_many(c: &mut impl AsConn, ids: &[FindingId], at: DateTime<Utc>, by: &str) -> Result<u64> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let mut q = QueryBuf::new("UPDATE findings SET status = 'closed', mitigated_at = ");
+    q.bind(at).push(", mitigated_by = ").bind(by).push(", updated_at = ").bind(at)
+        .push(" WHERE id IN ").bind_list(ids.iter().map(|i| i.0));
+    Ok(q.execute(c).await?)
+}
+
+/// Records that findings were reported at `at` (a reimport's matches).
+pub async fn touch_last_seen(c: &mut impl AsConn, ids: &[FindingId], at: DateTime<Utc>) -> Result<()> {
+    for chunk in ids.chunks(5000) {
+        let mut q = QueryBuf::new("UPDATE findings SET last_seen = ");
+        q.bind(at).push(" WHERE id IN ").bind_list(chunk.iter().map(|i| i.0));
+        q.execute(c).await?;
+    }
+    Ok(())
+}
+
+/// Findings of a test counted by severity, status and verification.
+pub async fn counts_for_test(c: &mut impl AsConn, test: TestId) -> Result<Vec<(Severity, Status, bool, i64)>> {
+    let mut q = QueryBuf::new("SELECT severity, status, verified, COUNT(*) FROM findings WHERE test_id = ");
+    q.bind(test.0).push(" GROUP BY severity, status, verified");
+    let rows: Vec<(i16, String, bool, i64)> = q.fetch_all(c).await?;
+    rows.into_iter()
+        .map(|(sev, st, v, n)| {
+            Ok((
+                Severity::from_rank(sev).ok_or_else(|| StoreError::corrupt("findings", format!("severity = {sev}")))?,
+                parse_stored("findings", "status", &st, |s| Status::parse(s).ok())?,
+                v,
+                n,
+            ))
+        })
+        .collect()
 }

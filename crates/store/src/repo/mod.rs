@@ -5,6 +5,7 @@ pub mod engagements;
 pub mod findings;
 pub mod groups;
 pub mod history;
+pub mod imports;
 pub mod members;
 pub mod product_types;
 pub mod products;
