@@ -12,17 +12,20 @@ pub enum GroupBy {
     VulnerabilityId,
     /// The tool's rule or check (`vuln_id_from_tool`).
     Rule,
+    /// The finding title (DefectDojo's `finding_title`).
+    Title,
     /// Chosen by a person.
     Custom,
 }
 
 impl GroupBy {
-    pub const ALL: [GroupBy; 6] = [
+    pub const ALL: [GroupBy; 7] = [
         GroupBy::ComponentName,
         GroupBy::ComponentNameVersion,
         GroupBy::FilePath,
         GroupBy::VulnerabilityId,
         GroupBy::Rule,
+        GroupBy::Title,
         GroupBy::Custom,
     ];
 
@@ -33,12 +36,24 @@ impl GroupBy {
             GroupBy::FilePath => "file_path",
             GroupBy::VulnerabilityId => "vulnerability_id",
             GroupBy::Rule => "rule",
+            GroupBy::Title => "title",
             GroupBy::Custom => "custom",
         }
     }
 
     pub fn parse(s: &str) -> Option<GroupBy> {
         GroupBy::ALL.into_iter().find(|g| g.as_str() == s)
+    }
+
+    /// DefectDojo's `group_by` spellings (`component_name+component_version`,
+    /// `finding_title`, `vuln_id_from_tool`) as well as ours.
+    pub fn parse_defectdojo(s: &str) -> Option<GroupBy> {
+        match s {
+            "component_name+component_version" => Some(GroupBy::ComponentNameVersion),
+            "finding_title" => Some(GroupBy::Title),
+            "vuln_id_from_tool" => Some(GroupBy::Rule),
+            other => GroupBy::parse(other),
+        }
     }
 }
 

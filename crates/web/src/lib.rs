@@ -43,6 +43,8 @@ use utoipa_axum::routes;
         (name = "users", description = "Accounts and roles"),
         (name = "tokens", description = "Your API tokens"),
         (name = "jobs", description = "The background queue"),
+        (name = "imports", description = "Report imports and their history"),
+        (name = "defectdojo compatibility", description = "DefectDojo's import endpoints, for pipelines written for DefectDojo"),
         (name = "operations", description = "Health and metrics"),
     )
 )]
@@ -63,7 +65,10 @@ impl Modify for TokenAuth {
     }
 }
 
-fn api_routes() -> OpenApiRouter<AppState> {
+/// The default largest report accepted by the import endpoints.
+pub const DEFAULT_MAX_UPLOAD_BYTES: usize = 512 * 1024 * 1024;
+
+fn api_routes(max_upload_bytes: usize) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
@@ -78,16 +83,17 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(api::users::routes())
         .merge(api::tokens::routes())
         .merge(api::jobs::routes())
+        .merge(api::imports::routes(max_upload_bytes))
 }
 
 /// The OpenAPI document, generated from the routes (what `vulnbridge openapi` prints).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_routes().into_openapi()
+    api_routes(DEFAULT_MAX_UPLOAD_BYTES).into_openapi()
 }
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
-    let (api, doc) = api_routes().split_for_parts();
+    let (api, doc) = api_routes(state.max_upload_bytes).split_for_parts();
     let doc = Arc::new(doc.to_pretty_json().unwrap_or_else(|_| "{}".into()));
     let max_body = state.max_body_bytes;
     Router::new()

@@ -8,6 +8,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Largest JSON body the API accepts.
     pub max_body_bytes: usize,
+    /// Largest report the import endpoints accept.
+    pub max_upload_bytes: usize,
 }
 
 impl AppState {
@@ -16,6 +18,7 @@ impl AppState {
             app,
             metrics: metrics_handle(),
             max_body_bytes: 2 * 1024 * 1024,
+            max_upload_bytes: crate::DEFAULT_MAX_UPLOAD_BYTES,
         }
     }
 }

@@ -550,6 +550,7 @@ fn group_name(by: GroupBy, f: &NewFinding) -> Option<String> {
         GroupBy::FilePath => f.file_path.clone(),
         GroupBy::VulnerabilityId => f.vulnerability_ids.first().cloned(),
         GroupBy::Rule => f.vuln_id_from_tool.clone(),
+        GroupBy::Title => Some(f.title.as_str().to_owned()),
         GroupBy::Custom => None,
     }
 }

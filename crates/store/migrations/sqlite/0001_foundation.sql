@@ -69,7 +69,7 @@ CREATE TABLE finding_groups (
     engagement_id INTEGER NOT NULL REFERENCES engagements (id) ON DELETE CASCADE,
     product_id    INTEGER NOT NULL REFERENCES products (id) ON DELETE CASCADE,
     name          TEXT NOT NULL,
-    group_by      TEXT NOT NULL CHECK (group_by IN ('component_name', 'component_name_version', 'file_path', 'vulnerability_id', 'rule', 'custom')),
+    group_by      TEXT NOT NULL CHECK (group_by IN ('component_name', 'component_name_version', 'file_path', 'vulnerability_id', 'rule', 'title', 'custom')),
     created_at    TEXT NOT NULL,
     updated_at    TEXT NOT NULL,
     UNIQUE (test_id, group_by, name)

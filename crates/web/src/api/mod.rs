@@ -12,6 +12,7 @@
 pub mod engagements;
 pub mod findings;
 pub mod groups;
+pub mod imports;
 pub mod jobs;
 pub mod members;
 pub mod product_types;

@@ -1,6 +1,7 @@
 //! The REST API through the real router, on SQLite and PostgreSQL.
 
 mod app;
+mod imports;
 mod bad_input;
 mod isolation;
 mod openapi;
