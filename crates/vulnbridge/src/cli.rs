@@ -24,6 +24,8 @@ pub enum Command {
     Migrate,
     /// Print the OpenAPI document of the REST API.
     Openapi,
+    /// Import (or reimport) a scanner's report file.
+    Import(ImportArgs),
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -42,6 +44,75 @@ pub struct ServeArgs {
     /// Background jobs run at once in this process (0: none).
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  vulnbridge import --scan-type 'Semgrep JSON Report' --product Shop --engagement CI semgrep.json\n  vulnbridge import --scan-type SARIF --product Shop --engagement CI --reimport results.sarif\n  vulnbridge import --list-scan-types")]
+pub struct ImportArgs {
+    /// The report format, as DefectDojo names it (`vulnbridge import --list-scan-types`).
+    #[arg(long, value_name = "TYPE")]
+    pub scan_type: Option<String>,
+    /// The product (created if missing, unless --no-create).
+    #[arg(long, value_name = "NAME")]
+    pub product: Option<String>,
+    /// The engagement within the product (created if missing, unless --no-create).
+    #[arg(long, value_name = "NAME")]
+    pub engagement: Option<String>,
+    /// The product type of a product created by this import.
+    #[arg(long, value_name = "NAME")]
+    pub product_type: Option<String>,
+    /// The test's title (default: the scan type); a reimport finds its test by it.
+    #[arg(long, value_name = "TITLE")]
+    pub test: Option<String>,
+    /// An engagement by id (instead of --product/--engagement).
+    #[arg(long, value_name = "ID")]
+    pub engagement_id: Option<i64>,
+    /// Reimport into this test id.
+    #[arg(long, value_name = "ID")]
+    pub test_id: Option<i64>,
+    /// Into the existing test: match, close what is gone, reactivate what is back.
+    #[arg(long)]
+    pub reimport: bool,
+    /// Close findings the report no longer lists (default for --reimport).
+    #[arg(long, conflicts_with = "keep_old_findings")]
+    pub close_old_findings: bool,
+    /// Keep findings the report no longer lists open, even on --reimport.
+    #[arg(long)]
+    pub keep_old_findings: bool,
+    /// Skip findings below this severity.
+    #[arg(long, value_name = "SEVERITY", value_parser = super::commands::import::parse_severity)]
+    pub minimum_severity: Option<domain::Severity>,
+    /// Group new findings: component_name, component_name+component_version, file_path,
+    /// finding_title, vuln_id_from_tool, vulnerability_id.
+    #[arg(long, value_name = "BY", value_parser = super::commands::import::parse_group_by)]
+    pub group_by: Option<domain::GroupBy>,
+    /// Where duplicates are looked for: test, engagement or product (default).
+    #[arg(long, value_name = "SCOPE", value_parser = super::commands::import::parse_scope)]
+    pub dedup_scope: Option<domain::DedupScope>,
+    /// The service the findings belong to.
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+    /// Tags for the test (repeat or comma-separate).
+    #[arg(long = "tag", value_name = "TAG", value_delimiter = ',')]
+    pub tags: Vec<String>,
+    /// Put the tags on the new findings too.
+    #[arg(long)]
+    pub tag_findings: bool,
+    /// Leave closed findings closed when reported again.
+    #[arg(long)]
+    pub do_not_reactivate: bool,
+    /// Fail instead of creating a missing product or engagement.
+    #[arg(long)]
+    pub no_create: bool,
+    /// Act as this user (their roles apply); default: a local administrator.
+    #[arg(long = "as", value_name = "USER")]
+    pub as_user: Option<String>,
+    /// List the supported scan types and exit.
+    #[arg(long)]
+    pub list_scan_types: bool,
+    /// The report file.
+    #[arg(value_name = "FILE")]
+    pub file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -235,3 +235,82 @@ fn demo_serves_its_data() {
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert!(v["count"].as_i64().unwrap() >= 3, "{body}");
 }
+
+/// A report big enough that its import takes seconds (generic JSON, 120,000 findings).
+fn big_report(dir: &std::path::Path) -> std::path::PathBuf {
+    use std::io::Write;
+    let path = dir.join("big.json");
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    write!(w, "{{\"findings\": [").unwrap();
+    for i in 0..120_000 {
+        if i > 0 {
+            write!(w, ",").unwrap();
+        }
+        write!(w, "{{\"title\": \"Finding {i}\", \"severity\": \"medium\", \"unique_id_from_tool\": \"u{i}\", \"file_path\": \"src/f{i}.rs\", \"line\": 7, \"cwe\": 79}}").unwrap();
+    }
+    write!(w, "]}}").unwrap();
+    w.flush().unwrap();
+    path
+}
+
+/// `vulnbridge import` killed with SIGKILL midway: the database is as it was, and usable.
+fn killed_import(env: &[(&str, String)]) {
+    let dir = tempfile::tempdir().unwrap();
+    let report = big_report(dir.path());
+    let with = |c: &mut Command| {
+        c.env("VULNBRIDGE_DATA_DIR", dir.path().join("data"));
+        for (k, v) in env {
+            c.env(k, v);
+        }
+    };
+    let mut c = bin();
+    with(&mut c);
+    let o = run(c.arg("migrate"));
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let mut c = bin();
+    with(&mut c);
+    let mut child = c
+        .args(["import", "--scan-type", "Generic Findings Import", "--product", "Victim", "--engagement", "CI"])
+        .arg(&report)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(child.try_wait().unwrap().is_none(), "the import finished before it could be killed; make the report bigger");
+    child.kill().unwrap(); // SIGKILL: no cleanup runs
+    child.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+
+    // A reimport of a small report: had the killed import committed anything, this would find
+    // its test and close its 120,000 findings. Instead it must create the product, engagement
+    // and test afresh ("Imported", nothing closed); and it proves the database is usable.
+    let small = dir.path().join("small.json");
+    std::fs::write(&small, r#"{"findings": [{"title": "after the kill", "severity": "low"}]}"#).unwrap();
+    let mut c = bin();
+    with(&mut c);
+    let o = run(c.args(["import", "--reimport", "--scan-type", "Generic Findings Import", "--product", "Victim", "--engagement", "CI"]).arg(&small));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("Imported small.json into Victim"), "a new test, so nothing was left: {out}");
+    assert!(out.contains("closed              0"), "{out}");
+    assert!(out.contains("findings            1"), "{out}");
+}
+
+#[test]
+fn a_killed_import_leaves_nothing_behind_sqlite() {
+    killed_import(&[]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_import_leaves_nothing_behind_postgres() {
+    let Some(t) = store::testing::TestDb::postgres().await else { return };
+    let schema = t.pg_schema.clone().unwrap();
+    let sep = if t.url.contains('?') { '&' } else { '?' };
+    let url = format!("{}{sep}options=-c%20search_path%3D{schema}", t.url);
+    tokio::task::spawn_blocking(move || killed_import(&[("VULNBRIDGE_DATABASE_URL", url)]))
+        .await
+        .unwrap();
+    drop(t);
+}

@@ -24,6 +24,7 @@ pub async fn run(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
     config.public_url = None;
     let app = runtime::app(&config).await?;
     let people = seed_data(app.db()).await?;
+    let imported = import_reports(&app).await?;
 
     let listener = if args.no_serve {
         None
@@ -38,6 +39,10 @@ pub async fn run(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
     };
     out!();
     out!("  vulnbridge demo — data in {}", args.data_dir.display());
+    out!();
+    for line in &imported {
+        out!("  {line}");
+    }
     out!();
     out!("  URL        {url}");
     out!("  API docs   {url}/api/openapi.json");
@@ -72,6 +77,66 @@ fn prepare_dir(dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     std::fs::write(dir.join(MARKER), "created by `vulnbridge demo`; deleted on its next run\n")?;
     Ok(())
+}
+
+/// Real scanner reports (DefectDojo's test files), built into the binary so that the demo
+/// works from any directory: (scan type, product, engagement, test title, file name, bytes).
+const REPORTS: &[(&str, &str, &str, &str, &str, &[u8])] = &[
+    ("Semgrep JSON Report", "Storefront", "CI/CD pipeline", "semgrep (nightly)", "semgrep.json",
+        include_bytes!("../../../../fixtures/scans/semgrep/many_findings.json")),
+    ("Burp Scan", "Storefront", "Q3 penetration test", "Burp (staging)", "burp.xml",
+        include_bytes!("../../../../fixtures/scans/burp/one_finding_with_cwe.xml")),
+    ("Snyk Scan", "Payments API", "CI/CD pipeline", "snyk test --all-projects", "snyk.json",
+        include_bytes!("../../../../fixtures/scans/snyk/all-projects_many_vulns.json")),
+    ("AWS Security Hub Scan", "Payments API", "AWS account 012345678912", "Security Hub (us-east-1)", "securityhub.json",
+        include_bytes!("../../../../fixtures/scans/awssecurityhub/config_many_findings.json")),
+    ("Dependency Track Finding Packaging Format (FPF) Export", "Mobile Backend", "CI/CD pipeline", "Dependency-Track", "fpf.json",
+        include_bytes!("../../../../fixtures/scans/dependency_track/many_findings.json")),
+    ("Checkmarx One Scan", "Mobile Backend", "CI/CD pipeline", "Checkmarx One (nightly)", "checkmarx.json",
+        include_bytes!("../../../../fixtures/scans/checkmarx_one/many_findings.json")),
+    ("Tenable Scan", "Internal Tools", "Infrastructure scan", "Nessus (office network)", "nessus.csv",
+        include_bytes!("../../../../fixtures/scans/tenable/nessus/nessus_many_vuln.csv")),
+];
+
+/// Imports the sample reports (the Semgrep one twice, to show a reimport) and returns one
+/// summary line per import.
+async fn import_reports(app: &engine::App) -> anyhow::Result<Vec<String>> {
+    use engine::import::{ImportOptions, Target};
+    let actor = Actor {
+        user_id: UserId(0),
+        username: "demo".into(),
+        global_role: Some(Role::Admin),
+        product_roles: Default::default(),
+    };
+    let mut lines = Vec::new();
+    for (i, (scan_type, product, engagement, test, file, bytes)) in REPORTS.iter().chain(REPORTS.iter().take(1)).enumerate() {
+        let st = scanners::find_scan_type(scan_type).with_context(|| format!("the demo's scan type {scan_type}"))?;
+        let target = Target {
+            product_name: Some((*product).into()),
+            engagement_name: Some((*engagement).into()),
+            test_title: Some((*test).into()),
+            ..Default::default()
+        };
+        let opts = ImportOptions {
+            reimport: i >= REPORTS.len(),
+            auto_create_context: true,
+            group_by: (*scan_type == "Snyk Scan").then_some(GroupBy::ComponentName),
+            create_finding_groups_for_all_findings: false,
+            ..Default::default()
+        };
+        let input = Box::new(std::io::Cursor::new(*bytes));
+        let o = engine::import::run(app, &actor, st, &target, &opts, Some((*file).into()), input, &|_| {})
+            .await
+            .with_context(|| format!("importing the demo's {scan_type} report"))?;
+        let c = o.import.counts;
+        lines.push(format!(
+            "{:<10} {scan_type} → {product} › {engagement}: {} created, {} untouched",
+            if opts.reimport { "reimported" } else { "imported" },
+            c.created + c.duplicate,
+            c.untouched
+        ));
+    }
+    Ok(lines)
 }
 
 pub struct Person {

@@ -1,6 +1,7 @@
 //! One module per command.
 
 mod demo;
+pub mod import;
 mod serve;
 mod users;
 
@@ -25,6 +26,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Command::Serve(args) => serve::serve(config, args).await,
                 Command::Worker(args) => serve::worker(config, args).await,
                 Command::Migrate => serve::migrate(config).await,
+                Command::Import(args) => import::run(config, args).await,
                 Command::User(cmd) => users::user(config, cmd).await,
                 Command::Token(cmd) => users::token(config, cmd).await,
                 Command::Openapi | Command::Demo(_) => unreachable!("handled above"),
