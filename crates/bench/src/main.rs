@@ -75,6 +75,10 @@ fn peak_rss_mib() -> f64 {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // `VULNBRIDGE_LOG=debug` shows the import's phase timings.
+    if let Ok(filter) = std::env::var("VULNBRIDGE_LOG") {
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    }
     match Cli::parse().command {
         Command::GenSarif { findings, out } => {
             generate::sarif(&out, findings)?;

@@ -264,6 +264,8 @@ pub struct Test {
     pub branch_tag: Option<String>,
     pub environment: Option<String>,
     pub tags: Vec<String>,
+    /// When the latest import or reimport into this test finished.
+    pub last_import_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

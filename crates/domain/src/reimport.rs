@@ -147,19 +147,43 @@ fn fill(slot: &mut Option<String>, from: &Option<String>) {
     }
 }
 
-/// Merges a repeat of a finding within one report into the first copy: counted once, with
-/// its occurrences added up and its endpoints joined.
-pub fn merge_repeat(first: &mut NewFinding, again: NewFinding) {
-    first.occurrences = Some(first.occurrences.unwrap_or(1) + again.occurrences.unwrap_or(1));
-    for e in again.endpoints {
-        if !first.endpoints.contains(&e) {
-            first.endpoints.push(e);
+/// A hash of the fields a reimport may refresh (see [`refresh`]): equal on reimport means
+/// there is nothing to write, so an unchanged reimport reads and writes no finding rows.
+pub fn scanner_fingerprint(f: &NewFinding) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    let mut put = |s: &str| {
+        h.update(s.as_bytes());
+        h.update([0x1f]);
+    };
+    put(&format!("{:?}|{:?}|{}|{:?}", f.epss_score, f.epss_percentile, f.known_exploited, f.fix_available));
+    put(f.fix_version.as_deref().unwrap_or(""));
+    put(&f.occurrences.unwrap_or(1).to_string());
+    let mut endpoints: Vec<String> = f.endpoints.iter().map(|e| e.to_string()).collect();
+    endpoints.sort();
+    put(&endpoints.join(" "));
+    put(f.component_name.as_deref().unwrap_or(""));
+    put(f.component_version.as_deref().unwrap_or(""));
+    put(f.component_purl.as_deref().unwrap_or(""));
+    put(f.cvss_v3_vector.as_deref().unwrap_or(""));
+    put(&format!("{:?}", f.cvss_v3_score));
+    crate::dedup::sha256_hex(&h.finalize())
+}
+
+/// Merges a repeat of a finding within one report into its first copy: counted once, with
+/// the occurrences added up and the endpoints and identifiers joined (kept sorted, like
+/// `NewFinding::normalize` leaves them).
+pub fn merge_repeat(first: &mut Finding, again: &NewFinding) {
+    first.occurrences += again.occurrences.unwrap_or(1);
+    for e in &again.endpoints {
+        if !first.endpoints.contains(e) {
+            first.endpoints.push(e.clone());
         }
     }
-    for v in again.vulnerability_ids {
-        if !first.vulnerability_ids.contains(&v) {
-            first.vulnerability_ids.push(v);
-        }
+    if again.vulnerability_ids.iter().any(|v| !first.vulnerability_ids.contains(v)) {
+        first.vulnerability_ids.extend(again.vulnerability_ids.iter().cloned());
+        first.vulnerability_ids.sort();
+        first.vulnerability_ids.dedup();
     }
 }
 
@@ -226,16 +250,19 @@ mod tests {
     fn repeats_merge() {
         let mut a = nf("x");
         a.endpoints = vec![crate::Endpoint::parse("a.example").unwrap()];
+        a.vulnerability_ids = vec!["CVE-2".into()];
+        let mut first = a.into_finding(&test(), chrono::Utc::now(), None);
         let mut b = nf("x");
         b.endpoints = vec![crate::Endpoint::parse("b.example").unwrap(), crate::Endpoint::parse("a.example").unwrap()];
-        merge_repeat(&mut a, b);
-        assert_eq!(a.occurrences, Some(2));
-        assert_eq!(a.endpoints.len(), 2);
+        b.vulnerability_ids = vec!["CVE-1".into()];
+        merge_repeat(&mut first, &b);
+        assert_eq!(first.occurrences, 2);
+        assert_eq!(first.endpoints.len(), 2);
+        assert_eq!(first.vulnerability_ids, ["CVE-1", "CVE-2"], "sorted");
     }
 
-    #[test]
-    fn refresh_changes_only_scanner_owned_fields() {
-        let test = crate::Test {
+    fn test() -> crate::Test {
+        crate::Test {
             id: crate::TestId(1),
             engagement: crate::EngagementId(1),
             product: crate::ProductId(1),
@@ -248,9 +275,15 @@ mod tests {
             branch_tag: None,
             environment: None,
             tags: vec![],
+            last_import_at: None,
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
-        };
+        }
+    }
+
+    #[test]
+    fn refresh_changes_only_scanner_owned_fields() {
+        let test = test();
         let mut existing = nf("Original title").into_finding(&test, chrono::Utc::now(), None);
         existing.severity = crate::Severity::Critical; // a person raised it
         let unchanged = nf("Original title");

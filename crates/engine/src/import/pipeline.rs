@@ -3,7 +3,7 @@
 use super::context::{Resolved, resolve_target};
 use super::options::{ImportOptions, Target};
 use crate::App;
-use domain::dedup::{self, Algorithm, DedupConfig, DedupScope, Identity, MatchKey};
+use domain::dedup::{self, Algorithm, DedupConfig, Identity, MatchKey};
 use domain::reimport::{self, Outcome};
 use domain::stats::SeverityCounts;
 use domain::{
@@ -12,10 +12,11 @@ use domain::{
 use scanners::{Context, ParseError, ScanType};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io::BufRead;
 use store::findings::IndexRow;
 use store::imports::{NewImport, TestImport};
-use store::{AsConn, Tx, findings, groups, history, imports};
+use store::{Tx, findings, groups, history, imports, tests};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -50,6 +51,10 @@ pub struct ImportOutcome {
 /// Findings per channel message: big enough to amortise, small enough to keep memory flat.
 const BATCH: usize = 1000;
 
+/// New findings are written this many at a time: each bulk write has a fixed cost (on
+/// PostgreSQL a COPY round trip), so fewer, larger writes import faster.
+const FLUSH: usize = 10_000;
+
 /// Runs one import (see the module docs). `input` is read on a blocking thread;
 /// `on_progress` is called with the number of findings read so far.
 pub async fn run(
@@ -66,24 +71,29 @@ pub async fn run(
     let config = dedup::config_for(scan_type.name);
     let mut tx = app.db().begin().await?;
     let resolved = resolve_target(&mut tx, actor, scan_type.name, target, opts).await?;
-    let before = if resolved.test_is_new {
-        None
-    } else {
-        Some(test_counts(&mut tx, &resolved).await?)
-    };
 
-    let mut run = Run::new(&mut tx, &resolved, opts, config, started).await?;
-
-    // The parser runs on a blocking thread and streams batches over a bounded channel.
-    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<NewFinding>>(4);
+    // The parser runs on a blocking thread and streams batches over a bounded channel. The
+    // same thread prepares each finding (options, validation, identity, fingerprint): CPU work
+    // that then overlaps with this side's database writes.
+    // Room for 16 batches: parsing starts while the test's findings are still being read.
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<Prepared>>(16);
     let ctx = Context { test: resolved.test.id };
     let parser = scan_type.parser;
     let scan_name = scan_type.name;
-    let reader = tokio::task::spawn_blocking(move || {
+    let prep = Preparer { opts: opts.clone(), config, test: resolved.test.id };
+    let reader = tokio::task::spawn_blocking(move || -> Result<(), ImportError> {
         let mut input = input;
         let mut batch = Vec::with_capacity(BATCH);
+        let mut invalid: Option<ValidationError> = None;
         let result = parser.parse(&mut *input, &ctx, &mut |f| {
-            batch.push(f);
+            match prep.prepare(f) {
+                Ok(Some(p)) => batch.push(p),
+                Ok(None) => {}
+                Err(v) => {
+                    invalid = Some(v);
+                    return Err(ParseError::aborted(scan_name, ImportStopped));
+                }
+            }
             if batch.len() >= BATCH {
                 sender
                     .blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
@@ -91,15 +101,27 @@ pub async fn run(
             }
             Ok(())
         });
-        if result.is_ok() && !batch.is_empty() {
+        if let Some(v) = invalid {
+            return Err(ImportError::Invalid(v));
+        }
+        result?;
+        if !batch.is_empty() {
             let _ = sender.blocking_send(batch);
         }
-        result
+        Ok(())
     });
 
+    let phase = std::time::Instant::now();
+    let mut run = Run::new(&mut tx, &resolved, opts, config, started).await?;
+    let before = (!resolved.test_is_new).then_some(run.after);
+    let indexes_loaded = phase.elapsed();
+    let mut parser_wait = std::time::Duration::ZERO;
     let mut read = 0u64;
     let mut failure = None;
-    while let Some(batch) = receiver.recv().await {
+    loop {
+        let wait = std::time::Instant::now();
+        let Some(batch) = receiver.recv().await else { break };
+        parser_wait += wait.elapsed();
         read += batch.len() as u64;
         on_progress(read);
         if let Err(e) = run.process_batch(&mut tx, batch).await {
@@ -117,8 +139,10 @@ pub async fn run(
     }
     parsed?;
 
+    let batches_done = phase.elapsed();
     run.finish(&mut tx, &resolved).await?;
-    let after = test_counts(&mut tx, &resolved).await?;
+    let finished = phase.elapsed();
+    let after = run.after;
     let delta = run.delta();
     let record = NewImport {
         test: resolved.test.id,
@@ -135,6 +159,16 @@ pub async fn run(
     };
     let import = imports::create(&mut tx, record).await?;
     tx.commit().await?;
+    // Where the time went, for tuning: reading the indexes, processing batches (of which
+    // waiting for the parser), finishing (closing, grouping, last-seen), recording+commit.
+    tracing::debug!(
+        indexes_ms = indexes_loaded.as_millis() as u64,
+        batches_ms = (batches_done - indexes_loaded).as_millis() as u64,
+        waiting_for_parser_ms = parser_wait.as_millis() as u64,
+        finish_ms = (finished - batches_done).as_millis() as u64,
+        record_and_commit_ms = (phase.elapsed() - finished).as_millis() as u64,
+        "Import phases."
+    );
     tracing::info!(
         import = %import.id, test = %resolved.test.id, scan_type = scan_type.name,
         created = import.counts.created, closed = import.counts.closed,
@@ -160,13 +194,73 @@ impl std::fmt::Display for ImportStopped {
 }
 impl std::error::Error for ImportStopped {}
 
-async fn test_counts(c: &mut impl AsConn, r: &Resolved) -> Result<SeverityCounts, ImportError> {
-    let mut counts = SeverityCounts::default();
-    for (sev, status, verified, n) in findings::counts_for_test(c, r.test.id).await? {
-        counts.add(sev, status, verified, n);
-    }
-    Ok(counts)
+/// A report finding ready for matching: options applied, validated, identified.
+struct Prepared {
+    finding: NewFinding,
+    identity: Identity,
+    key: MatchKey,
+    fingerprint: String,
 }
+
+/// Applies an import's options to report findings (on the parser's thread).
+struct Preparer {
+    opts: ImportOptions,
+    config: DedupConfig,
+    test: domain::TestId,
+}
+
+impl Preparer {
+    /// `None` if the finding is filtered out (below `minimum_severity`).
+    fn prepare(&self, mut f: NewFinding) -> Result<Option<Prepared>, ValidationError> {
+        if f.severity < self.opts.minimum_severity {
+            return Ok(None);
+        }
+        match self.opts.active {
+            Some(true) if !f.status.is_open() => f.status = Status::Active,
+            Some(false) if f.status.is_open() => f.status = Status::Closed,
+            _ => {}
+        }
+        if let Some(v) = self.opts.verified {
+            f.verified = v;
+        }
+        if self.opts.service.is_some() {
+            f.service.clone_from(&self.opts.service);
+        }
+        if let Some(d) = self.opts.scan_date {
+            f.date = Some(d);
+        }
+        if self.opts.apply_tags_to_findings {
+            f.tags.extend(self.opts.tags.iter().cloned());
+        }
+        f.test = self.test;
+        let finding = f.normalize()?;
+        let identity = Identity::of(&finding, &self.config);
+        let key = identity.key(self.config.algorithm);
+        let fingerprint = reimport::scanner_fingerprint(&finding);
+        Ok(Some(Prepared { finding, identity, key, fingerprint }))
+    }
+}
+
+/// `MatchKey`s are uniformly random digests already: hashing them again is wasted work, so
+/// maps keyed by them use the key's first eight bytes as the hash.
+#[derive(Default)]
+struct DigestHasher(u64);
+
+impl Hasher for DigestHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(b);
+        }
+    }
+}
+
+type KeyMap<V> = HashMap<MatchKey, V, BuildHasherDefault<DigestHasher>>;
+type KeySet = HashSet<MatchKey, BuildHasherDefault<DigestHasher>>;
 
 /// A finding of the test, as far as matching needs it.
 struct Existing {
@@ -174,12 +268,6 @@ struct Existing {
     taken: bool,
 }
 
-/// A finding created by this import whose later repeats in the report add to it.
-struct Repeat {
-    id: FindingId,
-    extra: NewFinding,
-    count: i32,
-}
 
 /// The state of one import while batches arrive.
 struct Run<'a> {
@@ -189,18 +277,36 @@ struct Run<'a> {
     test: domain::Test,
     /// The test's findings (reimport), and where to find them by tool id and by hash.
     existing: Vec<Existing>,
-    by_uid: HashMap<(String, Option<String>), Vec<usize>>,
-    by_hash: HashMap<(String, Option<String>), Vec<usize>>,
+    by_uid: KeyMap<Vec<usize>>,
+    by_hash: KeyMap<Vec<usize>>,
+    /// Open findings elsewhere in the dedup scope, by identity (oldest wins): a new finding
+    /// with one of these identities is a duplicate.
+    originals: KeyMap<FindingId>,
     /// Report identities seen so far: a repeat within the report merges into the first.
-    seen: HashMap<MatchKey, Seen>,
+    seen: KeyMap<Seen>,
+    /// New findings not written yet (see `FLUSH`), and where each identity is among them.
+    pending: Vec<PendingNew>,
+    pending_keys: KeyMap<usize>,
     /// Every identity key the report carried (for closing old findings on import).
-    report_keys: HashSet<MatchKey>,
+    report_keys: KeySet,
     outcomes: BTreeMap<Outcome, Vec<FindingId>>,
     delta: BTreeMap<Outcome, SeverityCounts>,
     /// New findings per group name (with `group_by`).
     grouped: BTreeMap<String, Vec<FindingId>>,
-    repeats: HashMap<FindingId, Repeat>,
-    matched: Vec<FindingId>,
+    /// Repeats within the report of findings already written, merged in at the end.
+    repeats: HashMap<FindingId, Vec<NewFinding>>,
+    /// Matched findings that an earlier import had stopped listing.
+    relisted: Vec<FindingId>,
+    /// The test's findings by severity and status, kept current as outcomes are counted
+    /// (starts as the counts before the import).
+    after: SeverityCounts,
+}
+
+/// A new finding waiting to be written, with what the import needs to know about it then.
+struct PendingNew {
+    finding: Finding,
+    key: MatchKey,
+    group: Option<String>,
 }
 
 #[derive(Clone, Copy)]
@@ -223,24 +329,37 @@ impl<'a> Run<'a> {
             now,
             test: r.test.clone(),
             existing: Vec::new(),
-            by_uid: HashMap::new(),
-            by_hash: HashMap::new(),
-            seen: HashMap::new(),
-            report_keys: HashSet::new(),
+            by_uid: KeyMap::default(),
+            by_hash: KeyMap::default(),
+            originals: KeyMap::default(),
+            seen: KeyMap::default(),
+            pending: Vec::new(),
+            pending_keys: KeyMap::default(),
+            report_keys: KeySet::default(),
             outcomes: BTreeMap::new(),
             delta: BTreeMap::new(),
             grouped: BTreeMap::new(),
             repeats: HashMap::new(),
-            matched: Vec::new(),
+            relisted: Vec::new(),
+            after: SeverityCounts::default(),
         };
+        for row in findings::scope_index(tx, opts.deduplication_scope, &r.test).await? {
+            if let Some(u) = &row.unique_id_from_tool {
+                run.originals.entry(MatchKey::uid(u, row.service.as_deref())).or_insert(row.id);
+            }
+            if let Some(h) = &row.hash_code {
+                run.originals.entry(MatchKey::hash(h, row.service.as_deref())).or_insert(row.id);
+            }
+        }
         if !r.test_is_new {
             for row in findings::test_index(tx, r.test.id).await? {
+                run.after.add(row.severity, row.status, row.verified, 1);
                 let i = run.existing.len();
                 if let Some(uid) = &row.unique_id_from_tool {
-                    run.by_uid.entry((uid.clone(), row.service.clone())).or_default().push(i);
+                    run.by_uid.entry(MatchKey::uid(uid, row.service.as_deref())).or_default().push(i);
                 }
                 if let Some(h) = &row.hash_code {
-                    run.by_hash.entry((h.clone(), row.service.clone())).or_default().push(i);
+                    run.by_hash.entry(MatchKey::hash(h, row.service.as_deref())).or_default().push(i);
                 }
                 run.existing.push(Existing { row, taken: false });
             }
@@ -248,125 +367,134 @@ impl<'a> Run<'a> {
         Ok(run)
     }
 
-    /// Applies the import's options to one report finding; `None` if it is filtered out.
-    fn prepare(&self, mut f: NewFinding) -> Result<Option<NewFinding>, ImportError> {
-        if f.severity < self.opts.minimum_severity {
-            return Ok(None);
-        }
-        match self.opts.active {
-            Some(true) if !f.status.is_open() => f.status = Status::Active,
-            Some(false) if f.status.is_open() => f.status = Status::Closed,
-            _ => {}
-        }
-        if let Some(v) = self.opts.verified {
-            f.verified = v;
-        }
-        if self.opts.service.is_some() {
-            f.service.clone_from(&self.opts.service);
-        }
-        if let Some(d) = self.opts.scan_date {
-            f.date = Some(d);
-        }
-        if self.opts.apply_tags_to_findings {
-            f.tags.extend(self.opts.tags.iter().cloned());
-        }
-        f.test = self.test.id;
-        Ok(Some(f.normalize()?))
-    }
-
     /// The existing finding a report finding pairs with: by tool id when the algorithm uses
     /// it and the report has one, else by hash. Each existing finding pairs at most once.
     fn take_match(&mut self, id: &Identity) -> Option<usize> {
         let algo = self.config.algorithm;
-        let mut lists: Vec<&mut Vec<usize>> = Vec::new();
-        let uid_key = id.unique_id.clone().map(|u| (u, id.service.clone()));
         let use_uid = matches!(algo, Algorithm::UniqueIdFromTool | Algorithm::UniqueIdFromToolOrHashCode);
-        let hash_key = (id.hash_code.clone(), id.service.clone());
-        // Borrow the two maps one after the other.
-        let mut found = None;
-        if use_uid && let Some(k) = &uid_key && let Some(list) = self.by_uid.get_mut(k) {
-            lists.push(list);
-        }
-        for list in lists {
+        let uid_key = id.uid_key().filter(|_| use_uid);
+        let existing = &mut self.existing;
+        let mut pop = |list: Option<&mut Vec<usize>>| {
+            let list = list?;
             while let Some(i) = list.pop() {
-                if !self.existing[i].taken {
-                    found = Some(i);
-                    break;
+                if !existing[i].taken {
+                    existing[i].taken = true;
+                    return Some(i);
                 }
             }
+            None
+        };
+        if let Some(k) = uid_key
+            && let Some(i) = pop(self.by_uid.get_mut(&k))
+        {
+            return Some(i);
         }
-        let hash_allowed = !(use_uid && uid_key.is_some() && algo == Algorithm::UniqueIdFromTool);
-        if found.is_none() && hash_allowed && let Some(list) = self.by_hash.get_mut(&hash_key) {
-            while let Some(i) = list.pop() {
-                if !self.existing[i].taken {
-                    found = Some(i);
-                    break;
-                }
-            }
+        // With a pure tool-id algorithm, a report finding that has an id matches only by id.
+        if algo == Algorithm::UniqueIdFromTool && uid_key.is_some() {
+            return None;
         }
-        if let Some(i) = found {
-            self.existing[i].taken = true;
-        }
-        found
+        pop(self.by_hash.get_mut(&id.hash_key()))
     }
 
-    fn count(&mut self, outcome: Outcome, id: FindingId, severity: Severity, status: Status, verified: bool) {
+    /// Records an outcome; `old` is the status before (None for a new finding).
+    fn count(&mut self, outcome: Outcome, id: FindingId, severity: Severity, old: Option<Status>, status: Status, verified: bool) {
         self.outcomes.entry(outcome).or_default().push(id);
         self.delta.entry(outcome).or_default().add(severity, status, verified, 1);
+        if old != Some(status) {
+            if let Some(o) = old {
+                self.after.add(severity, o, verified, -1);
+            }
+            self.after.add(severity, status, verified, 1);
+        }
     }
 
-    async fn process_batch(&mut self, tx: &mut Tx, batch: Vec<NewFinding>) -> Result<(), ImportError> {
-        let mut to_create: Vec<(Identity, NewFinding)> = Vec::new();
-        let mut pending: HashMap<MatchKey, usize> = HashMap::new();
+    async fn process_batch(&mut self, tx: &mut Tx, batch: Vec<Prepared>) -> Result<(), ImportError> {
         let mut changed: Vec<(FindingId, Status, NewFinding, String)> = Vec::new();
-        for raw in batch {
-            let Some(f) = self.prepare(raw)? else { continue };
-            let id = Identity::of(&f, &self.config);
-            let key = id.key(self.config.algorithm);
-            self.report_keys.insert(key.clone());
-            self.report_keys.insert(MatchKey::Hash(id.hash_code.clone(), id.service.clone()));
-            // A repeat within the report: counted once.
-            if let Some(&i) = pending.get(&key) {
-                reimport::merge_repeat(&mut to_create[i].1, f);
+        for p in batch {
+            let key = p.key;
+            self.report_keys.insert(key);
+            self.report_keys.insert(p.identity.hash_key());
+            // A repeat within the report is counted once: merged into a copy not yet
+            // written, or added to one already written (see `finish`).
+            if let Some(&i) = self.pending_keys.get(&key) {
+                reimport::merge_repeat(&mut self.pending[i].finding, &p.finding);
                 continue;
             }
             if let Some(seen) = self.seen.get(&key).copied() {
                 let target = match seen {
                     Seen::Created(fid) | Seen::Matched(fid) => fid,
                 };
-                let entry = self.repeats.entry(target).or_insert_with(|| Repeat { id: target, extra: f.clone(), count: 0 });
-                entry.count += f.occurrences.unwrap_or(1);
-                for e in &f.endpoints {
-                    if !entry.extra.endpoints.contains(e) {
-                        entry.extra.endpoints.push(e.clone());
-                    }
-                }
+                self.repeats.entry(target).or_default().push(p.finding);
                 continue;
             }
-            match self.take_match(&id) {
+            match self.take_match(&p.identity) {
                 Some(i) => {
-                    let row = self.existing[i].row.clone();
-                    self.seen.insert(key, Seen::Matched(row.id));
-                    self.matched.push(row.id);
-                    let (status, mut outcome) = reimport::on_match(row.status, f.status, self.opts.do_not_reactivate);
-                    let fingerprint = scanner_fingerprint(&f);
-                    let refresh = row.scanner_fingerprint.as_deref() != Some(fingerprint.as_str());
-                    if status != row.status || refresh {
+                    let row = &self.existing[i].row;
+                    let (id, row_status, severity, verified) = (row.id, row.status, row.severity, row.verified);
+                    let refresh = row.scanner_fingerprint.as_deref() != Some(p.fingerprint.as_str());
+                    if !row.listed {
+                        self.relisted.push(id);
+                    }
+                    self.seen.insert(key, Seen::Matched(id));
+                    let (status, mut outcome) = reimport::on_match(row_status, p.finding.status, self.opts.do_not_reactivate);
+                    if status != row_status || refresh {
                         if outcome == Outcome::Untouched && refresh {
                             outcome = Outcome::Updated;
                         }
-                        changed.push((row.id, status, f, fingerprint));
+                        changed.push((id, status, p.finding, p.fingerprint));
                     }
-                    self.count(outcome, row.id, row.severity, status, row.verified);
+                    self.count(outcome, id, severity, Some(row_status), status, verified);
                 }
-                None => {
-                    pending.insert(key, to_create.len());
-                    to_create.push((id, f));
-                }
+                None => self.add_new(p),
             }
         }
         self.apply_changes(tx, changed).await?;
-        self.create(tx, to_create).await
+        if self.pending.len() >= FLUSH {
+            self.flush(tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Queues a new finding; it is a duplicate when an open finding elsewhere in the dedup
+    /// scope has its identity.
+    fn add_new(&mut self, p: Prepared) {
+        let group = self.opts.group_by.and_then(|g| group_name(g, &p.finding));
+        let original = self.originals.get(&p.key).or_else(|| self.originals.get(&p.identity.hash_key())).copied();
+        let mut finding = p.finding.into_finding(&self.test, self.now, Some(p.identity.hash_code));
+        finding.scanner_fingerprint = Some(p.fingerprint);
+        if let Some(orig) = original
+            && finding.status.is_open()
+        {
+            finding.status = Status::Duplicate;
+            finding.duplicate_of = Some(orig);
+        }
+        self.pending_keys.insert(p.key, self.pending.len());
+        self.pending.push(PendingNew { finding, key: p.key, group });
+    }
+
+    /// Writes the queued new findings and records them.
+    async fn flush(&mut self, tx: &mut Tx) -> Result<(), ImportError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        self.pending_keys.clear();
+        let pending = std::mem::take(&mut self.pending);
+        let mut meta = Vec::with_capacity(pending.len());
+        let mut rows = Vec::with_capacity(pending.len());
+        for p in pending {
+            meta.push((p.key, p.group));
+            rows.push(p.finding);
+        }
+        let stored = findings::insert_many(tx, rows, findings::Seen::ByImport).await?;
+        for (f, (key, group)) in stored.iter().zip(meta) {
+            self.seen.insert(key, Seen::Created(f.id));
+            let outcome = if f.status == Status::Duplicate { Outcome::Duplicate } else { Outcome::Created };
+            self.count(outcome, f.id, f.severity, None, f.status, f.verified);
+            if let Some(g) = group {
+                self.grouped.entry(g).or_default().push(f.id);
+            }
+        }
+        Ok(())
     }
 
     /// Matched findings whose status or scanner-owned fields change.
@@ -396,78 +524,18 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
-    /// Inserts new findings, marking those already known elsewhere in the dedup scope as
-    /// duplicates of the oldest open copy.
-    async fn create(&mut self, tx: &mut Tx, new: Vec<(Identity, NewFinding)>) -> Result<(), ImportError> {
-        if new.is_empty() {
-            return Ok(());
-        }
-        let originals = if self.opts.deduplication_scope == DedupScope::Test {
-            HashMap::new()
-        } else {
-            let uids: Vec<String> = new.iter().filter_map(|(i, _)| i.unique_id.clone()).collect();
-            let hashes: Vec<String> = new.iter().map(|(i, _)| i.hash_code.clone()).collect();
-            let rows = findings::originals(tx, self.opts.deduplication_scope, &self.test, &uids, &hashes).await?;
-            let mut map: HashMap<MatchKey, FindingId> = HashMap::new();
-            for row in rows {
-                // The oldest original wins (rows come in id order).
-                if let Some(u) = &row.unique_id_from_tool {
-                    map.entry(MatchKey::Uid(u.clone(), row.service.clone())).or_insert(row.id);
-                }
-                if let Some(h) = &row.hash_code {
-                    map.entry(MatchKey::Hash(h.clone(), row.service.clone())).or_insert(row.id);
-                }
-            }
-            map
-        };
-        let mut rows = Vec::with_capacity(new.len());
-        let mut keys = Vec::with_capacity(new.len());
-        for (id, f) in new {
-            let key = id.key(self.config.algorithm);
-            let fingerprint = scanner_fingerprint(&f);
-            let group = self.opts.group_by.and_then(|g| group_name(g, &f));
-            let mut finding = f.into_finding(&self.test, self.now, Some(id.hash_code.clone()));
-            finding.scanner_fingerprint = Some(fingerprint);
-            let original = originals.get(&key).or_else(|| originals.get(&MatchKey::Hash(id.hash_code.clone(), id.service.clone())));
-            if let Some(orig) = original
-                && finding.status.is_open()
-            {
-                finding.status = Status::Duplicate;
-                finding.duplicate_of = Some(*orig);
-            }
-            rows.push(finding);
-            keys.push((key, group));
-        }
-        let stored = findings::insert_many(tx, rows).await?;
-        for (f, (key, group)) in stored.iter().zip(keys) {
-            self.seen.insert(key, Seen::Created(f.id));
-            let outcome = if f.status == Status::Duplicate { Outcome::Duplicate } else { Outcome::Created };
-            self.count(outcome, f.id, f.severity, f.status, f.verified);
-            if let Some(g) = group {
-                self.grouped.entry(g).or_default().push(f.id);
-            }
-        }
-        Ok(())
-    }
-
     /// After the last batch: repeats, findings no longer reported, groups, last-seen times.
     async fn finish(&mut self, tx: &mut Tx, r: &Resolved) -> Result<(), ImportError> {
+        self.flush(tx).await?;
         // Repeats of findings already written: add their occurrences and endpoints.
-        let repeats: Vec<Repeat> = self.repeats.drain().map(|(_, v)| v).collect();
+        let repeats = std::mem::take(&mut self.repeats);
         if !repeats.is_empty() {
-            let ids: Vec<FindingId> = repeats.iter().map(|r| r.id).collect();
-            let mut current: HashMap<FindingId, Finding> =
-                findings::get_many(tx, &ids).await?.into_iter().map(|f| (f.id, f)).collect();
-            for rep in repeats {
-                if let Some(mut f) = current.remove(&rep.id) {
-                    f.occurrences += rep.count;
-                    for e in rep.extra.endpoints {
-                        if !f.endpoints.contains(&e) {
-                            f.endpoints.push(e);
-                        }
-                    }
-                    findings::update(tx, &f).await?;
+            let ids: Vec<FindingId> = repeats.keys().copied().collect();
+            for mut f in findings::get_many(tx, &ids).await? {
+                for again in &repeats[&f.id] {
+                    reimport::merge_repeat(&mut f, again);
                 }
+                findings::update(tx, &f).await?;
             }
         }
 
@@ -496,7 +564,7 @@ impl<'a> Run<'a> {
             let mut closing = Vec::new();
             for row in candidates {
                 if let Some((status, outcome)) = reimport::on_missing(row.status, true) {
-                    self.count(outcome, row.id, row.severity, status, row.verified);
+                    self.count(outcome, row.id, row.severity, Some(row.status), status, row.verified);
                     closing.push(row.id);
                 }
             }
@@ -518,16 +586,23 @@ impl<'a> Run<'a> {
             }
         }
 
-        // Everything matched was seen now. One statement per 5,000 ids.
-        findings::touch_last_seen(tx, &self.matched, self.now).await?;
+        // Last seen: findings this import lists read it from the test, so only those whose
+        // listing changed are written (an unchanged reimport writes none). Those it no
+        // longer lists keep the time of the import that last did.
+        let last_listed = r.test.last_import_at.unwrap_or(r.test.created_at);
+        let unlisted: Vec<FindingId> =
+            self.existing.iter().filter(|e| !e.taken && e.row.listed).map(|e| e.row.id).collect();
+        findings::mark_unlisted(tx, &unlisted, last_listed).await?;
+        findings::mark_listed(tx, &self.relisted).await?;
+        tests::set_last_import(tx, self.test.id, self.now).await?;
         Ok(())
     }
 
     /// Whether the report listed a finding (by the keys the report carried).
     fn listed(&self, row: &IndexRow) -> bool {
-        let uid = row.unique_id_from_tool.as_ref().map(|u| MatchKey::Uid(u.clone(), row.service.clone()));
-        let hash = row.hash_code.as_ref().map(|h| MatchKey::Hash(h.clone(), row.service.clone()));
-        uid.is_some_and(|k| self.report_keys.contains(&k)) || hash.is_some_and(|k| self.report_keys.contains(&k))
+        let service = row.service.as_deref();
+        row.unique_id_from_tool.as_deref().is_some_and(|u| self.report_keys.contains(&MatchKey::uid(u, service)))
+            || row.hash_code.as_deref().is_some_and(|h| self.report_keys.contains(&MatchKey::hash(h, service)))
     }
 
     fn delta(&self) -> BTreeMap<String, SeverityCounts> {
@@ -553,16 +628,4 @@ fn group_name(by: GroupBy, f: &NewFinding) -> Option<String> {
         GroupBy::Title => Some(f.title.as_str().to_owned()),
         GroupBy::Custom => None,
     }
-}
-
-/// A hash of the fields a reimport may refresh: equal means there is nothing to write.
-fn scanner_fingerprint(f: &NewFinding) -> String {
-    let mut endpoints: Vec<String> = f.endpoints.iter().map(|e| e.to_string()).collect();
-    endpoints.sort();
-    let parts = serde_json::json!([
-        f.epss_score, f.epss_percentile, f.known_exploited, f.fix_available, f.fix_version,
-        f.occurrences.unwrap_or(1), endpoints, f.component_name, f.component_version,
-        f.component_purl, f.cvss_v3_vector, f.cvss_v3_score,
-    ]);
-    dedup::sha256_hex(parts.to_string().as_bytes())
 }

@@ -79,8 +79,8 @@ CREATE INDEX finding_groups_product ON finding_groups (product_id);
 CREATE TABLE findings (
     id                  INTEGER PRIMARY KEY AUTOINCREMENT,
     test_id             INTEGER NOT NULL REFERENCES tests (id) ON DELETE CASCADE,
-    engagement_id       INTEGER NOT NULL REFERENCES engagements (id) ON DELETE CASCADE,
-    product_id          INTEGER NOT NULL REFERENCES products (id) ON DELETE CASCADE,
+    engagement_id       INTEGER NOT NULL, -- = the test's (kept by the store; no FK: checking it per row halves insert speed)
+    product_id          INTEGER NOT NULL, -- = the test's; deleting a product cascades through its tests
     finding_group_id    INTEGER REFERENCES finding_groups (id) ON DELETE SET NULL,
     title               TEXT NOT NULL,
     description         TEXT NOT NULL DEFAULT '',
@@ -123,7 +123,9 @@ CREATE TABLE findings (
     tags                TEXT NOT NULL DEFAULT '[]',
     date                TEXT NOT NULL,
     first_seen          TEXT NOT NULL,
-    last_seen           TEXT NOT NULL,
+    -- NULL while the finding is listed by its test's latest import (read as tests.last_import_at):
+    -- an unchanged reimport then writes no finding row. Set when an import stops listing it.
+    last_seen           TEXT,
     mitigated_at        TEXT,
     mitigated_by        TEXT,
     duplicate_of        INTEGER REFERENCES findings (id) ON DELETE SET NULL,
@@ -134,14 +136,8 @@ CREATE TABLE findings (
 CREATE INDEX findings_product_severity ON findings (product_id, severity DESC, id DESC);
 CREATE INDEX findings_severity ON findings (severity DESC, id DESC);
 CREATE INDEX findings_test ON findings (test_id);
-CREATE INDEX findings_engagement ON findings (engagement_id);
-CREATE INDEX findings_group ON findings (finding_group_id);
-CREATE INDEX findings_hash_code ON findings (hash_code);
-CREATE INDEX findings_unique_id ON findings (unique_id_from_tool);
-CREATE INDEX findings_cwe ON findings (cwe);
-CREATE INDEX findings_component ON findings (component_name);
-CREATE INDEX findings_status ON findings (status);
-CREATE INDEX findings_duplicate_of ON findings (duplicate_of);
+CREATE INDEX findings_group ON findings (finding_group_id) WHERE finding_group_id IS NOT NULL;
+CREATE INDEX findings_duplicate_of ON findings (duplicate_of) WHERE duplicate_of IS NOT NULL;
 
 CREATE TABLE finding_vulnerability_ids (
     finding_id       INTEGER NOT NULL REFERENCES findings (id) ON DELETE CASCADE,

@@ -5,6 +5,9 @@
 -- equal on reimport means nothing to update.
 ALTER TABLE findings ADD COLUMN scanner_fingerprint TEXT;
 
+-- When the test's latest import finished: the last_seen of every finding it listed.
+ALTER TABLE tests ADD COLUMN last_import_at TEXT;
+
 CREATE TABLE test_imports (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
     test_id       INTEGER NOT NULL REFERENCES tests (id) ON DELETE CASCADE,

@@ -78,12 +78,20 @@ const INSERT_COLUMNS: &str = "test_id, engagement_id, product_id, finding_group_
     occurrences, created_at, updated_at, scanner_fingerprint";
 const INSERT_COLUMN_COUNT: usize = 53;
 
+/// Every column for reading: `last_seen` resolved (NULL means "listed by the test's latest
+/// import", so it reads as that import's time).
 fn columns() -> String {
-    format!("id, {INSERT_COLUMNS}")
+    format!(
+        "id, {}",
+        INSERT_COLUMNS.replace(
+            "last_seen,",
+            "COALESCE(last_seen, (SELECT t.last_import_at FROM tests t WHERE t.id = findings.test_id), created_at) AS last_seen,"
+        )
+    )
 }
 
 /// The stored values of `f`, in `INSERT_COLUMNS` order.
-fn values(f: &Finding) -> [Arg; INSERT_COLUMN_COUNT] {
+fn values(f: &Finding, seen: Seen) -> [Arg; INSERT_COLUMN_COUNT] {
     [
         f.test.0.into(),
         f.engagement.0.into(),
@@ -130,7 +138,10 @@ fn values(f: &Finding) -> [Arg; INSERT_COLUMN_COUNT] {
         serde_json::json!(f.tags).into(),
         f.date.into(),
         f.first_seen.into(),
-        f.last_seen.into(),
+        match seen {
+            Seen::At => f.last_seen.into(),
+            Seen::ByImport => Arg::Time(None),
+        },
         f.mitigated_at.into(),
         f.mitigated_by.clone().into(),
         f.duplicate_of.map(|d| d.0).into(),
@@ -209,9 +220,25 @@ impl Row {
 /// PostgreSQL's 65,535 bind limits.
 const BATCH: usize = 500;
 
+/// How a new finding's `last_seen` is stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seen {
+    /// As given (findings recorded by hand).
+    At,
+    /// Listed by the test's import now running: stored as NULL, read as the import's time.
+    ByImport,
+}
+
 /// Inserts findings (their `id` is ignored) and returns them with the ids assigned, in the
-/// same order. Multi-row statements: one round trip per 500 findings.
-pub async fn insert_many(c: &mut impl AsConn, findings: Vec<Finding>) -> Result<Vec<Finding>> {
+/// same order. SQLite: multi-row INSERTs, one round trip per 500 findings. PostgreSQL: ids
+/// drawn from the sequence in one query, then one `COPY` (see `copy_in`).
+pub async fn insert_many(c: &mut impl AsConn, findings: Vec<Finding>, seen: Seen) -> Result<Vec<Finding>> {
+    if findings.is_empty() {
+        return Ok(findings);
+    }
+    if c.backend() == crate::Backend::Postgres {
+        return copy_in(c, findings, seen).await;
+    }
     let mut out = Vec::with_capacity(findings.len());
     let mut rest = findings;
     while !rest.is_empty() {
@@ -222,7 +249,7 @@ pub async fn insert_many(c: &mut impl AsConn, findings: Vec<Finding>) -> Result<
             if i > 0 {
                 q.push(", ");
             }
-            q.bind_list(values(f));
+            q.bind_list(values(f, seen));
         }
         q.push(" RETURNING id");
         let mut ids: Vec<IdRow> = q.fetch_all(c).await?;
@@ -247,6 +274,47 @@ pub async fn insert_many(c: &mut impl AsConn, findings: Vec<Finding>) -> Result<
 #[derive(sqlx::FromRow)]
 struct IdRow {
     id: i64,
+}
+
+/// PostgreSQL: ids from the sequence, then the rows in one `COPY … FROM STDIN` (text format),
+/// the cheapest bulk path for the server. Each COPY costs a fixed ~40 ms on TCP (sqlx writes
+/// the final CopyDone separately, without TCP_NODELAY, so it waits for a delayed ACK): callers
+/// with many rows should hand over thousands at once (the importer writes 10,000 at a time).
+async fn copy_in(c: &mut impl AsConn, mut findings: Vec<Finding>, seen: Seen) -> Result<Vec<Finding>> {
+    let crate::Conn::Postgres(conn) = c.as_conn() else {
+        return Err(StoreError::corrupt("findings", "COPY is PostgreSQL only"));
+    };
+    let mut ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT nextval(pg_get_serial_sequence('findings', 'id')) FROM generate_series(1, $1)",
+    )
+    .bind(findings.len() as i64)
+    .fetch_all(&mut *conn)
+    .await?;
+    ids.sort_unstable();
+    for (f, id) in findings.iter_mut().zip(&ids) {
+        f.id = FindingId(*id);
+    }
+    let mut copy = conn
+        .copy_in_raw(&format!("COPY findings (id, {INSERT_COLUMNS}) FROM STDIN"))
+        .await?;
+    let mut buf = String::with_capacity(1 << 20);
+    for f in &findings {
+        buf.push_str(&f.id.0.to_string());
+        for v in values(f, seen) {
+            buf.push('\t');
+            crate::query::copy_text(&mut buf, &v);
+        }
+        buf.push('\n');
+        if buf.len() > (1 << 20) {
+            copy.send(std::mem::take(&mut buf).into_bytes()).await?;
+        }
+    }
+    if !buf.is_empty() {
+        copy.send(buf.into_bytes()).await?;
+    }
+    copy.finish().await?;
+    insert_vulnerability_ids(c, &findings).await?;
+    Ok(findings)
 }
 
 async fn insert_vulnerability_ids(c: &mut impl AsConn, findings: &[Finding]) -> Result<()> {
@@ -387,7 +455,8 @@ fn push_filter(q: &mut QueryBuf, f: &Filter, vis: &Visibility) {
         q.push(" AND product_id = ").bind(p.0);
     }
     if let Some(e) = f.engagement {
-        q.push(" AND engagement_id = ").bind(e.0);
+        // Through the test index (findings.engagement_id has none of its own).
+        q.push(" AND test_id IN (SELECT id FROM tests WHERE engagement_id = ").bind(e.0).push(")");
     }
     if let Some(t) = f.test {
         q.push(" AND test_id = ").bind(t.0);
@@ -467,9 +536,9 @@ pub async fn update(c: &mut impl AsConn, f: &Finding) -> Result<Finding> {
     let mut q = QueryBuf::new("UPDATE findings SET ");
     let cols: Vec<&str> = INSERT_COLUMNS.split(',').map(str::trim).collect();
     let mut first = true;
-    for (col, val) in cols.iter().zip(values(f)) {
-        // Parents and creation time never change.
-        if matches!(*col, "test_id" | "engagement_id" | "product_id" | "created_at") {
+    for (col, val) in cols.iter().zip(values(f, Seen::At)) {
+        // Parents and creation time never change; `last_seen` belongs to imports.
+        if matches!(*col, "test_id" | "engagement_id" | "product_id" | "created_at" | "last_seen") {
             continue;
         }
         if !first {
@@ -552,6 +621,7 @@ struct IndexRowRaw {
     severity: i16,
     verified: bool,
     scanner_fingerprint: Option<String>,
+    listed: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -564,6 +634,8 @@ pub struct IndexRow {
     pub severity: Severity,
     pub verified: bool,
     pub scanner_fingerprint: Option<String>,
+    /// Listed by the test's latest import (`last_seen` stored as NULL).
+    pub listed: bool,
 }
 
 impl TryFrom<IndexRowRaw> for IndexRow {
@@ -579,12 +651,13 @@ impl TryFrom<IndexRowRaw> for IndexRow {
             service: r.service,
             verified: r.verified,
             scanner_fingerprint: r.scanner_fingerprint,
+            listed: r.listed,
         })
     }
 }
 
-const INDEX_COLUMNS: &str =
-    "id, unique_id_from_tool, hash_code, service, status, severity, verified, scanner_fingerprint";
+const INDEX_COLUMNS: &str = "id, unique_id_from_tool, hash_code, service, status, severity, verified, \
+    scanner_fingerprint, (last_seen IS NULL) AS listed";
 
 fn index_rows(raw: Vec<IndexRowRaw>) -> Result<Vec<IndexRow>> {
     raw.into_iter().map(IndexRow::try_from).collect()
@@ -599,40 +672,24 @@ pub async fn test_index(c: &mut impl AsConn, test: TestId) -> Result<Vec<IndexRo
 
 /// Earlier findings in the dedup scope that new findings of `test` could duplicate: open or
 /// triaged (a closed original starts no chain: a fixed vulnerability that comes back is new),
-/// not themselves duplicates, in other tests, with one of these tool ids or hashes. Oldest
-/// first.
-pub async fn originals(
-    c: &mut impl AsConn,
-    scope: domain::DedupScope,
-    test: &domain::Test,
-    uids: &[String],
-    hashes: &[String],
-) -> Result<Vec<IndexRow>> {
-    let mut out = Vec::new();
-    let scope_filter = |q: &mut QueryBuf| match scope {
+/// not themselves duplicates, in other tests. Oldest first. Read once per import, so that
+/// matching a large report costs no further queries.
+pub async fn scope_index(c: &mut impl AsConn, scope: domain::DedupScope, test: &domain::Test) -> Result<Vec<IndexRow>> {
+    // Through the scope's *other* tests and the test index: the product index would also read
+    // every finding of this test, only to discard them.
+    let mut q = QueryBuf::new(&format!("SELECT {INDEX_COLUMNS} FROM findings WHERE test_id IN (SELECT id FROM tests WHERE id <> "));
+    q.bind(test.id.0);
+    match scope {
+        domain::DedupScope::Test => return Ok(Vec::new()),
         domain::DedupScope::Engagement => {
             q.push(" AND engagement_id = ").bind(test.engagement.0);
         }
-        _ => {
+        domain::DedupScope::Product => {
             q.push(" AND product_id = ").bind(test.product.0);
         }
-    };
-    for (column, values) in [("unique_id_from_tool", uids), ("hash_code", hashes)] {
-        for chunk in values.chunks(1000) {
-            if chunk.is_empty() {
-                continue;
-            }
-            let mut q = QueryBuf::new(&format!("SELECT {INDEX_COLUMNS} FROM findings WHERE test_id <> "));
-            q.bind(test.id.0).push(" AND status NOT IN ('closed', 'duplicate')");
-            scope_filter(&mut q);
-            q.push(" AND ").push(column).push(" IN ").bind_list(chunk.iter().cloned());
-            q.push(" ORDER BY id");
-            out.extend(index_rows(q.fetch_all(c).await?)?);
-        }
     }
-    out.sort_by_key(|r| r.id);
-    out.dedup_by_key(|r| r.id);
-    Ok(out)
+    q.push(") AND status NOT IN ('closed', 'duplicate') ORDER BY id");
+    index_rows(q.fetch_all(c).await?)
 }
 
 /// Open findings an import may close: same scan type, in the engagement (or the product),
@@ -649,7 +706,7 @@ pub async fn open_for_closing(
     if product_scope {
         q.push(" AND product_id = ").bind(test.product.0);
     } else {
-        q.push(" AND engagement_id = ").bind(test.engagement.0);
+        q.push(" AND test_id IN (SELECT id FROM tests WHERE engagement_id = ").bind(test.engagement.0).push(")");
     }
     q.push(" AND test_id IN (SELECT id FROM tests WHERE scan_type = ").bind(test.scan_type.clone()).push(")");
     match service {
@@ -675,11 +732,22 @@ pub async fn close_many(c: &mut impl AsConn, ids: &[FindingId], at: DateTime<Utc
     Ok(q.execute(c).await?)
 }
 
-/// Records that findings were reported at `at` (a reimport's matches).
-pub async fn touch_last_seen(c: &mut impl AsConn, ids: &[FindingId], at: DateTime<Utc>) -> Result<()> {
+/// Findings an import did not list: their `last_seen` becomes `at` (the time they were
+/// last listed), unless already set.
+pub async fn mark_unlisted(c: &mut impl AsConn, ids: &[FindingId], at: DateTime<Utc>) -> Result<()> {
     for chunk in ids.chunks(5000) {
         let mut q = QueryBuf::new("UPDATE findings SET last_seen = ");
-        q.bind(at).push(" WHERE id IN ").bind_list(chunk.iter().map(|i| i.0));
+        q.bind(at).push(" WHERE last_seen IS NULL AND id IN ").bind_list(chunk.iter().map(|i| i.0));
+        q.execute(c).await?;
+    }
+    Ok(())
+}
+
+/// Findings an import listed again after a gap: `last_seen` follows the test's imports again.
+pub async fn mark_listed(c: &mut impl AsConn, ids: &[FindingId]) -> Result<()> {
+    for chunk in ids.chunks(5000) {
+        let mut q = QueryBuf::new("UPDATE findings SET last_seen = NULL WHERE id IN ");
+        q.bind_list(chunk.iter().map(|i| i.0));
         q.execute(c).await?;
     }
     Ok(())

@@ -22,6 +22,7 @@ struct Row {
     branch_tag: Option<String>,
     environment: Option<String>,
     tags: Json<Vec<String>>,
+    last_import_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -41,6 +42,7 @@ impl From<Row> for Test {
             branch_tag: r.branch_tag,
             environment: r.environment,
             tags: r.tags.0,
+            last_import_at: r.last_import_at,
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
@@ -48,7 +50,7 @@ impl From<Row> for Test {
 }
 
 const COLUMNS: &str = "id, engagement_id, product_id, title, scan_type, description, version, build_id, \
-    commit_hash, branch_tag, environment, tags, created_at, updated_at";
+    commit_hash, branch_tag, environment, tags, last_import_at, created_at, updated_at";
 
 /// Creates a test in an engagement; its product is taken from the engagement.
 pub async fn create(c: &mut impl AsConn, new: NewTest) -> Result<Test> {
@@ -168,6 +170,18 @@ pub async fn update(c: &mut impl AsConn, t: &Test) -> Result<Test> {
         .await?
         .map(Into::into)
         .ok_or_else(|| StoreError::not_found("test", t.id))
+}
+
+/// Records that an import into the test finished at `at`: the `last_seen` of every finding
+/// it listed.
+pub async fn set_last_import(c: &mut impl AsConn, id: TestId, at: DateTime<Utc>) -> Result<()> {
+    on_conn!(c, |conn| sqlx::query("UPDATE tests SET last_import_at = $2 WHERE id = $1")
+        .bind(id.0)
+        .bind(at)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
 }
 
 /// Deletes a test with its findings and groups.

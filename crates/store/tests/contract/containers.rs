@@ -245,7 +245,7 @@ async fn engagements_and_tests(t: TestDb) {
 async fn delete_cascades(t: TestDb) {
     let w = world(&t.db, "Doomed").await;
     let mut tx = t.db.begin().await.unwrap();
-    let f = store::findings::insert_many(&mut tx, vec![finding(&w.test, "XSS", Severity::High)])
+    let f = store::findings::insert_many(&mut tx, vec![finding(&w.test, "XSS", Severity::High)], store::findings::Seen::At)
         .await
         .unwrap();
     products::delete(&mut tx, w.product.id).await.unwrap();

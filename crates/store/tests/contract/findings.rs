@@ -52,7 +52,7 @@ async fn insert_many_keeps_order_and_fields(t: TestDb) {
         finding(&w.test, "B", Severity::Low),
         finding(&w.test, "C", Severity::Info),
     ];
-    let stored = findings::insert_many(&mut tx, input.clone()).await.unwrap();
+    let stored = findings::insert_many(&mut tx, input.clone(), findings::Seen::At).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(stored.iter().map(|f| f.title.as_str()).collect::<Vec<_>>(), ["Log4Shell in log4j-core", "B", "C"]);
     assert!(stored[0].id < stored[1].id && stored[1].id < stored[2].id);
@@ -89,6 +89,7 @@ async fn list_filters(t: TestDb) {
     let stored = findings::insert_many(
         &mut tx,
         vec![rich(&w.test), closed, medium, finding(&other.test, "Elsewhere", Severity::High)],
+        findings::Seen::At,
     )
     .await
     .unwrap();
@@ -145,7 +146,7 @@ async fn list_filters(t: TestDb) {
 async fn update_and_history(t: TestDb) {
     let w = world(&t.db, "Upd").await;
     let mut tx = t.db.begin().await.unwrap();
-    let f = findings::insert_many(&mut tx, vec![rich(&w.test)]).await.unwrap().remove(0);
+    let f = findings::insert_many(&mut tx, vec![rich(&w.test)], findings::Seen::At).await.unwrap().remove(0);
     let before = f.clone();
     let mut after = f.clone();
     let mut patch = FindingPatch {
@@ -198,6 +199,7 @@ async fn groups_follow_their_findings(t: TestDb) {
     let fs = findings::insert_many(
         &mut tx,
         vec![finding(&w.test, "a", Severity::Low), finding(&w.test, "b", Severity::High), closed],
+        findings::Seen::At,
     )
     .await
     .unwrap();
@@ -237,7 +239,7 @@ async fn big_batches_cross_statement_limits(t: TestDb) {
         })
         .collect();
     let mut tx = t.db.begin().await.unwrap();
-    let stored = findings::insert_many(&mut tx, batch).await.unwrap();
+    let stored = findings::insert_many(&mut tx, batch, findings::Seen::At).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(stored.len(), 1234);
     for (i, f) in stored.iter().enumerate() {

@@ -312,7 +312,7 @@ pub async fn seed_data(db: &Db) -> anyhow::Result<Vec<Person>> {
             }
             batch.push(n.normalize()?.into_finding(&test, now, None));
         }
-        let stored = findings::insert_many(tx, batch).await?;
+        let stored = findings::insert_many(tx, batch, findings::Seen::At).await?;
         for f in &stored {
             history::record(tx, f.id, "demo", "created", serde_json::json!({})).await?;
         }

@@ -107,7 +107,7 @@ async fn create(
     let test = tests::visible(&mut tx, &actor, new.test, Some("test")).await?;
     require(&actor, Action::Write, test.product, "recording a finding")?;
     let finding = new.into_finding(&test, store::now(), None);
-    let mut stored = findings::insert_many(&mut tx, vec![finding]).await?;
+    let mut stored = findings::insert_many(&mut tx, vec![finding], findings::Seen::At).await?;
     let f = stored.remove(0);
     history::record(&mut tx, f.id, &actor.username, "created", serde_json::json!({})).await?;
     tx.commit().await?;
