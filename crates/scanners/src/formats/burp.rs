@@ -383,10 +383,6 @@ impl Folded {
         Ok(())
     }
 
-    #[expect(
-        clippy::result_large_err,
-        reason = "ParseError is the parser contract's error type (error.rs), not sized here"
-    )]
     fn emit(self, sink: &mut Sink<'_>) -> Result<(), ParseError> {
         for f in self.findings {
             sink(f)?;

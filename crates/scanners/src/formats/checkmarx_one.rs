@@ -14,10 +14,6 @@
 //! PROPOSED_NOT_EXPLOITABLE, CONFIRMED and URGENT are open (the last two confirmed by a person);
 //! a result whose status is FIXED is closed.
 
-// `ParseError` is the crate's error contract (location, message, cause); it travels once per
-// parse, on the failure path, so its size costs nothing worth boxing it for.
-#![allow(clippy::result_large_err)]
-
 use super::json_helpers::{
     cwe_number, deserialize_json, finding_title, json_date, json_f64, json_line, json_text,
     keep_importable, non_empty, read_json_bytes, reject_top_level_array,

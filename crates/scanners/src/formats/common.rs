@@ -2,10 +2,6 @@
 //! advisory-id extraction, and the machinery that walks a JSON document one array element
 //! at a time so that huge reports never sit in memory whole.
 
-// `ParseError` is the crate-wide error contract (lib.rs), passed by value through every
-// parser and sink; clippy's size lint would have it boxed in one module only.
-#![allow(clippy::result_large_err)]
-
 use crate::{Location, ParseError};
 use domain::{NewFinding, Severity, Title};
 use serde::de::{self, DeserializeOwned, DeserializeSeed, SeqAccess, Visitor};
@@ -915,10 +911,6 @@ pub(crate) fn xml_reader<R: std::io::BufRead>(input: R) -> quick_xml::Reader<R> 
 
 /// Deserializes a whole JSON document, reporting errors with line, column and the path of
 /// the offending value (`Findings[3].Id`).
-#[expect(
-    clippy::result_large_err,
-    reason = "ParseError is the parser contract's error type (error.rs), not sized here"
-)]
 pub(crate) fn read_json_document<T: serde::de::DeserializeOwned>(
     scan_type: &'static str,
     input: &mut dyn std::io::BufRead,

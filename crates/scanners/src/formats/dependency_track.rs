@@ -6,10 +6,6 @@
 //! The finding's identity is Dependency-Track's `matrix` (`project:component:vulnerability`
 //! UUIDs); the vulnerability's UUID is the tool's vulnerability id.
 
-// `ParseError` is the crate's error contract (location, message, cause); it travels once per
-// parse, on the failure path, so its size costs nothing worth boxing it for.
-#![allow(clippy::result_large_err)]
-
 use super::json_helpers::{
     cwe_number, deserialize_json, finding_title, first_json_byte, json_date, json_f64, json_text,
     keep_importable, non_empty, read_json_bytes, set_cvss_vector,

@@ -13,10 +13,6 @@
 //! the title is forgiving: empty falls back to `vuln_id_from_tool`, then
 //! `unique_id_from_tool`; too long is cut (see `title_from_candidates`).
 
-// `ParseError` is the crate-wide error contract (lib.rs), passed by value through every
-// parser and sink; clippy's size lint would have it boxed in one module only.
-#![allow(clippy::result_large_err)]
-
 use super::common::{
     EachElement, JsonWalk, ScalarText, cwe_from_text, io_error, null_as_default,
     peek_first_significant_byte, title_from_candidates,

@@ -4,10 +4,6 @@
 //! a string in the next, a date is ISO text or epoch milliseconds), so the readers here accept
 //! every spelling seen in the wild and turn anything else into "absent" rather than an error.
 
-// `ParseError` is the crate's error contract (location, message, cause); it travels once per
-// parse, on the failure path, so its size costs nothing worth boxing it for.
-#![allow(clippy::result_large_err)]
-
 use crate::ParseError;
 use chrono::{DateTime, NaiveDate};
 use domain::{NewFinding, Title};

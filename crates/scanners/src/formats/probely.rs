@@ -9,10 +9,6 @@
 //! `accepted` (risk accepted) or `invalid` (false positive); `retesting` flags a finding whose
 //! fix is being verified.
 
-// `ParseError` is the crate's error contract (location, message, cause); it travels once per
-// parse, on the failure path, so its size costs nothing worth boxing it for.
-#![allow(clippy::result_large_err)]
-
 use super::json_helpers::{
     deserialize_json, finding_title, first_json_byte, json_f64, json_i64, json_text,
     keep_importable, non_empty, read_json_bytes, set_cvss_vector,

@@ -26,10 +26,6 @@
 //!   `partialFingerprints` as `method:value|…`, else `correlationGuid`;
 //! - accepted suppressions make a false positive; `baselineState: absent` a closed finding.
 
-// `ParseError` is the crate-wide error contract (lib.rs), passed by value through every
-// parser and sink; clippy's size lint would have it boxed in one module only.
-#![allow(clippy::result_large_err)]
-
 use super::common::{
     JsonWalk, advisory_ids_in_text, cwes_in_text, fit_finding_to_domain, markdown_code_block,
     null_as_default, severity_from_cvss_score, title_from_candidates,

@@ -8,10 +8,6 @@
 //! finding whose `occurrences` counts them, so findings are held (one per distinct
 //! location) until the end of the report, then handed out in order of first appearance.
 
-// `ParseError` is the crate-wide error contract (lib.rs), passed by value through every
-// parser and sink; clippy's size lint would have it boxed in one module only.
-#![allow(clippy::result_large_err)]
-
 use super::common::{
     EachElement, FindingsByKey, JsonWalk, StringOrList, count_occurrence, cwes_in_text,
     fit_finding_to_domain, markdown_code_block, null_as_default, title_from_candidates,

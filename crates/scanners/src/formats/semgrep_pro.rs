@@ -7,10 +7,6 @@
 //! with the same `match_based_id` (or, without one, rule, file and line) are one finding
 //! whose `occurrences` counts them.
 
-// `ParseError` is the crate-wide error contract (lib.rs), passed by value through every
-// parser and sink; clippy's size lint would have it boxed in one module only.
-#![allow(clippy::result_large_err)]
-
 use super::common::{
     EachElement, FindingsByKey, JsonWalk, ScalarText, count_occurrence, cwes_in_text,
     fit_finding_to_domain, markdown_code_block, null_as_default, title_from_candidates,

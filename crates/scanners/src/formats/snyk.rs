@@ -6,10 +6,6 @@
 //! dependency path, and each path is fixed separately, so each is its own finding (the path is
 //! the `file_path`, which is part of the de-duplication hash).
 
-// `ParseError` is the crate's error contract (location, message, cause); it travels once per
-// parse, on the failure path, so its size costs nothing worth boxing it for.
-#![allow(clippy::result_large_err)]
-
 use super::json_helpers::{
     deserialize_json, finding_title, first_json_byte, json_date, json_f64, json_text,
     keep_importable, non_empty, read_json_bytes,

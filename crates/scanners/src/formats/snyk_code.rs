@@ -5,10 +5,6 @@
 //! by; the title is `<ruleId>_<file>` and the description lists the Snyk properties, keeping
 //! DefectDojo's layout so that reports and dashboards built on it still read the same.
 
-// `ParseError` is the crate's error contract (location, message, cause); it travels once per
-// parse, on the failure path, so its size costs nothing worth boxing it for.
-#![allow(clippy::result_large_err)]
-
 use super::json_helpers::{
     deserialize_json, finding_title, keep_importable, read_json_bytes, reject_top_level_array,
 };

@@ -5,10 +5,6 @@
 //! imported; license, IaC and cloud issues are left out, as in DefectDojo, because their
 //! attributes describe policies rather than a vulnerable location.
 
-// `ParseError` is the crate's error contract (location, message, cause); it travels once per
-// parse, on the failure path, so its size costs nothing worth boxing it for.
-#![allow(clippy::result_large_err)]
-
 use super::json_helpers::{
     deserialize_json, finding_title, json_date, json_f64, json_line, json_text, keep_importable,
     non_empty, read_json_bytes, reject_top_level_array,

@@ -15,10 +15,6 @@
 //! sonar-report pages through it, so they stay small, and the aggregated mode needs them
 //! all before it can hand out anything.
 
-// `ParseError` is the crate-wide error contract (lib.rs), passed by value through every
-// parser and sink; clippy's size lint would have it boxed in one module only.
-#![allow(clippy::result_large_err)]
-
 use super::common::{
     FindingsByKey, advisory_ids_in_text, cwe_from_text, fit_finding_to_domain, io_error,
     null_as_default, peek_first_significant_byte, title_from_candidates,
@@ -699,8 +695,8 @@ fn zip_findings(
         }
         let found =
             json_findings(scan_type, ctx, detailed, &mut data.as_slice()).map_err(|mut e| {
-                let loc = e.location.take().unwrap_or_default();
-                e.location = Some(loc.with_path(name.clone()));
+                let loc = e.location.take().map(|l| *l).unwrap_or_default();
+                e.location = Some(Box::new(loc.with_path(name.clone())));
                 e
             })?;
         out.extend(found);

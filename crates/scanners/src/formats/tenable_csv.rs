@@ -163,10 +163,6 @@ impl Columns {
     }
 }
 
-#[expect(
-    clippy::result_large_err,
-    reason = "ParseError is the parser contract's error type (error.rs), not sized here"
-)]
 pub(crate) fn parse(
     input: &mut dyn BufRead,
     delimiter: u8,

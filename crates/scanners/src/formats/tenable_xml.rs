@@ -177,10 +177,6 @@ struct Host {
     ip: Option<String>,
 }
 
-#[expect(
-    clippy::result_large_err,
-    reason = "ParseError is the parser contract's error type (error.rs), not sized here"
-)]
 pub(crate) fn parse(
     input: &mut dyn BufRead,
     ctx: &Context,
@@ -572,10 +568,6 @@ impl Aggregator {
         }
     }
 
-    #[expect(
-        clippy::result_large_err,
-        reason = "ParseError is the parser contract's error type (error.rs), not sized here"
-    )]
     fn emit(mut self, sink: &mut Sink<'_>) -> Result<(), ParseError> {
         let folded = std::mem::take(&mut self.folded);
         for f in folded {
