@@ -6,12 +6,14 @@
 //! endpoint and keeps every request/response pair; the folded findings are sent at the end.
 
 use super::burp_common::{bracketed, burp_confidence, http_message_from_base64};
-use super::common::{
-    cwe_numbers_in, endpoint_from_url, finding_title, push_capped, push_endpoint, xml_attr,
-    xml_entity_text, xml_reader, xml_syntax_error,
+use super::common::endpoint::{endpoint_from_url, push_endpoint};
+use super::common::html::html_to_markdown;
+use super::common::ids::cwes_in;
+use super::common::title::{Overflow, one_line_title};
+use super::common::xml::{
+    check_depth, check_end, error_at, next_event, push_text, xml_attr, xml_reader,
 };
-use super::html_text::html_to_markdown;
-use crate::{Context, Location, ParseError, Parser, Sink};
+use crate::{Context, ParseError, Parser, Sink};
 use domain::{NewFinding, RequestResponse, Severity, Status};
 use quick_xml::events::Event;
 use std::collections::HashMap;
@@ -21,7 +23,6 @@ pub(crate) const SCAN_TYPE: &str = "Burp Scan";
 
 /// Longest text kept from one element (a request or response can be megabytes).
 const FIELD_CAP: usize = 4 << 20;
-const MAX_DEPTH: usize = 1024;
 
 pub struct BurpParser;
 
@@ -83,17 +84,15 @@ impl Parser for BurpParser {
         let mut saw_root = false;
 
         loop {
-            buf.clear();
-            let event = reader
-                .read_event_into(&mut buf)
-                .map_err(|e| xml_syntax_error(SCAN_TYPE, reader.error_position(), &e))?;
-            match event {
+            let event = next_event(SCAN_TYPE, &mut reader, &mut buf)?;
+            match &event {
                 Event::Start(start) => {
                     let name = start.name();
                     let name = name.as_ref();
                     if depth == 0 {
                         if name != "issues" {
-                            return Err(at(
+                            return Err(error_at(
+                                SCAN_TYPE,
                                 &reader,
                                 format!(
                                     "expected an <issues> root element (a Burp Scanner XML export), found <{name}>"
@@ -102,12 +101,7 @@ impl Parser for BurpParser {
                         }
                         saw_root = true;
                     } else {
-                        if depth >= MAX_DEPTH {
-                            return Err(at(
-                                &reader,
-                                format!("expected at most {MAX_DEPTH} nested elements"),
-                            ));
-                        }
+                        check_depth(SCAN_TYPE, &reader, depth)?;
                         path.push(name.to_owned());
                         match path_str(&path).as_slice() {
                             ["issue"] => issue = Issue::default(),
@@ -117,7 +111,7 @@ impl Parser for BurpParser {
                             }
                             ["issue", "collaboratorEvent"] => collab = Collaborator::default(),
                             [.., "request" | "response"] => {
-                                base64 = xml_attr(&start, "base64").is_some_and(|v| v == "true");
+                                base64 = xml_attr(start, "base64").is_some_and(|v| v == "true");
                             }
                             _ => {}
                         }
@@ -131,7 +125,9 @@ impl Parser for BurpParser {
                     match path_str(&path).as_slice() {
                         ["issue"] => {
                             let done = std::mem::take(&mut issue);
-                            folded.add(done, ctx).map_err(|m| at(&reader, m))?;
+                            folded
+                                .add(done, ctx)
+                                .map_err(|m| error_at(SCAN_TYPE, &reader, m))?;
                         }
                         ["issue", "requestresponse"] => {
                             issue.messages.push(std::mem::take(&mut message))
@@ -171,31 +167,11 @@ impl Parser for BurpParser {
                     }
                     path.pop();
                 }
-                Event::Text(t) => {
-                    push_capped(&mut text, &t.xml10_content(), FIELD_CAP);
-                }
-                Event::CData(t) => {
-                    push_capped(&mut text, &t.xml10_content(), FIELD_CAP);
-                }
-                Event::GeneralRef(r) => {
-                    if text.len() < FIELD_CAP {
-                        xml_entity_text(&r, &mut text);
-                    }
+                Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) => {
+                    push_text(&mut text, &event, FIELD_CAP);
                 }
                 Event::Eof => {
-                    if !saw_root {
-                        return Err(at(
-                            &reader,
-                            "expected an <issues> root element, found the end of the file".into(),
-                        ));
-                    }
-                    if depth > 0 {
-                        return Err(at(
-                            &reader,
-                            "expected the closing tags of the open elements, found the end of the file (truncated report?)"
-                                .into(),
-                        ));
-                    }
+                    check_end(SCAN_TYPE, &reader, "an <issues>", saw_root, depth > 0)?;
                     break;
                 }
                 Event::Empty(_)
@@ -211,14 +187,6 @@ impl Parser for BurpParser {
 
 fn path_str(path: &[String]) -> Vec<&str> {
     path.iter().map(String::as_str).collect()
-}
-
-fn at<R>(reader: &quick_xml::Reader<R>, message: String) -> ParseError {
-    ParseError::new(
-        SCAN_TYPE,
-        Some(Location::byte(reader.buffer_position())),
-        message,
-    )
 }
 
 fn decode(value: &str, base64: bool) -> String {
@@ -290,9 +258,12 @@ struct Folded {
 impl Folded {
     fn add(&mut self, issue: Issue, ctx: &Context) -> Result<(), String> {
         let title = if issue.name.trim().is_empty() && !issue.type_id.trim().is_empty() {
-            finding_title(&format!("Burp issue type {}", issue.type_id.trim()))
+            one_line_title(
+                &format!("Burp issue type {}", issue.type_id.trim()),
+                Overflow::Cut,
+            )
         } else {
-            finding_title(&issue.name)
+            one_line_title(&issue.name, Overflow::Cut)
         };
         let Some(title) = title else {
             return Err("expected a <name> or <type> in <issue>".to_owned());
@@ -368,7 +339,7 @@ impl Folded {
         }
         f.mitigation = Some(mitigation);
         f.references = Some(html_to_markdown(&issue.references));
-        f.cwes = cwe_numbers_in(&issue.classifications);
+        f.cwes = cwes_in(&issue.classifications);
         f.cwe = f.cwes.first().copied();
         f.param = param;
         f.scanner_confidence = burp_confidence(&issue.confidence);

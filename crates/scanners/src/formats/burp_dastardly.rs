@@ -4,11 +4,13 @@
 //! split into the matching finding fields. Findings go to the sink as each `<failure>` closes.
 
 use super::burp_common::burp_confidence;
-use super::common::{
-    cve_ids_in, cwe_numbers_in, endpoint_from_url, finding_title, ghsa_ids_in, push_capped,
-    push_endpoint, xml_attr, xml_entity_text, xml_reader, xml_syntax_error,
+use super::common::endpoint::{endpoint_from_url, push_endpoint};
+use super::common::ids::{cve_ids_in, cwes_in, ghsa_ids_in};
+use super::common::title::{Overflow, one_line_title};
+use super::common::xml::{
+    check_depth, check_end, error_at, next_event, push_text, xml_attr, xml_reader,
 };
-use crate::{Context, Location, ParseError, Parser, Sink};
+use crate::{Context, ParseError, Parser, Sink};
 use domain::{NewFinding, RequestResponse, Severity};
 use quick_xml::events::Event;
 use std::io::BufRead;
@@ -16,7 +18,6 @@ use std::io::BufRead;
 pub(crate) const SCAN_TYPE: &str = "Burp Dastardly Scan";
 
 const FIELD_CAP: usize = 4 << 20;
-const MAX_DEPTH: usize = 1024;
 
 pub struct BurpDastardlyParser;
 
@@ -36,17 +37,15 @@ impl Parser for BurpDastardlyParser {
         let mut text = String::new();
         let mut saw_root = false;
         loop {
-            buf.clear();
-            let event = reader
-                .read_event_into(&mut buf)
-                .map_err(|e| xml_syntax_error(SCAN_TYPE, reader.error_position(), &e))?;
-            match event {
+            let event = next_event(SCAN_TYPE, &mut reader, &mut buf)?;
+            match &event {
                 Event::Start(start) => {
                     let name = start.name();
                     let name = name.as_ref();
                     if depth == 0 {
                         if name != "testsuites" && name != "testsuite" {
-                            return Err(at(
+                            return Err(error_at(
+                                SCAN_TYPE,
                                 &reader,
                                 format!(
                                     "expected a <testsuites> root element (Dastardly's JUnit XML), found <{name}>"
@@ -55,21 +54,16 @@ impl Parser for BurpDastardlyParser {
                         }
                         saw_root = true;
                     }
-                    if depth >= MAX_DEPTH {
-                        return Err(at(
-                            &reader,
-                            format!("expected at most {MAX_DEPTH} nested elements"),
-                        ));
-                    }
+                    check_depth(SCAN_TYPE, &reader, depth)?;
                     depth += 1;
                     match name {
-                        "testsuite" => suite = xml_attr(&start, "name").unwrap_or_default(),
-                        "testcase" => case = xml_attr(&start, "name").unwrap_or_default(),
+                        "testsuite" => suite = xml_attr(start, "name").unwrap_or_default(),
+                        "testcase" => case = xml_attr(start, "name").unwrap_or_default(),
                         "failure" => {
                             text.clear();
                             failure = Some((
-                                xml_attr(&start, "message").unwrap_or_default(),
-                                xml_attr(&start, "type").unwrap_or_default(),
+                                xml_attr(start, "message").unwrap_or_default(),
+                                xml_attr(start, "type").unwrap_or_default(),
                             ));
                         }
                         _ => {}
@@ -84,44 +78,16 @@ impl Parser for BurpDastardlyParser {
                         sink(f)?;
                     }
                 }
-                Event::Text(t) if failure.is_some() => {
-                    push_capped(&mut text, &t.xml10_content(), FIELD_CAP);
-                }
-                Event::CData(t) if failure.is_some() => {
-                    push_capped(&mut text, &t.xml10_content(), FIELD_CAP);
-                }
-                Event::GeneralRef(r) if failure.is_some() && text.len() < FIELD_CAP => {
-                    xml_entity_text(&r, &mut text)
+                Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) if failure.is_some() => {
+                    push_text(&mut text, &event, FIELD_CAP);
                 }
                 Event::Eof => {
-                    if !saw_root {
-                        return Err(at(
-                            &reader,
-                            "expected a <testsuites> root element, found the end of the file"
-                                .into(),
-                        ));
-                    }
-                    if depth > 0 {
-                        return Err(at(
-                            &reader,
-                            "expected the closing tags of the open elements, found the end of the file (truncated report?)"
-                                .into(),
-                        ));
-                    }
-                    return Ok(());
+                    return check_end(SCAN_TYPE, &reader, "a <testsuites>", saw_root, depth > 0);
                 }
                 _ => {}
             }
         }
     }
-}
-
-fn at<R>(reader: &quick_xml::Reader<R>, message: String) -> ParseError {
-    ParseError::new(
-        SCAN_TYPE,
-        Some(Location::byte(reader.buffer_position())),
-        message,
-    )
 }
 
 const SECTIONS: [&str; 9] = [
@@ -214,7 +180,8 @@ fn finding(
         Some((name, url)) => (name, Some(url)),
         None => (message, None),
     };
-    let title = finding_title(case).or_else(|| finding_title(message_name))?;
+    let title = one_line_title(case, Overflow::Cut)
+        .or_else(|| one_line_title(message_name, Overflow::Cut))?;
     let severity = Severity::parse(kind).unwrap_or(Severity::Info);
     let mut f = NewFinding::new(ctx.test, title, severity);
     let (preamble, parts) = sections(text);
@@ -230,7 +197,7 @@ fn finding(
     );
     f.references = section(&parts, &["References"]);
     let classifications = section(&parts, &["Vulnerability Classifications"]).unwrap_or_default();
-    f.cwes = cwe_numbers_in(&classifications);
+    f.cwes = cwes_in(&classifications);
     f.cwe = f.cwes.first().copied();
     f.vulnerability_ids = cve_ids_in(&f.description);
     f.vulnerability_ids.extend(ghsa_ids_in(&f.description));

@@ -6,10 +6,14 @@
 //! The finding's identity is Dependency-Track's `matrix` (`project:component:vulnerability`
 //! UUIDs); the vulnerability's UUID is the tool's vulnerability id.
 
-use super::json_helpers::{
-    cwe_number, deserialize_json, finding_title, first_json_byte, json_date, json_f64, json_text,
-    keep_importable, non_empty, read_json_bytes, set_cvss_vector,
+use super::common::cvss::set_cvss_vector;
+use super::common::finding::fit_to_domain;
+use super::common::ids::cwe_in_json;
+use super::common::json::{
+    deserialize_json, is_json_array, json_date, json_f64, json_text, read_json_bytes,
 };
+use super::common::text::non_empty;
+use super::common::title::title_from_candidates;
 use crate::{Context, ParseError, Parser, Sink};
 use domain::{NewFinding, Severity, Status};
 use serde::Deserialize;
@@ -29,7 +33,7 @@ impl Parser for DependencyTrackFpf {
         sink: &mut Sink<'_>,
     ) -> Result<(), ParseError> {
         let bytes = read_json_bytes(SCAN_TYPE, input)?;
-        let findings: Vec<DtFinding> = if first_json_byte(&bytes) == Some(b'[') {
+        let findings: Vec<DtFinding> = if is_json_array(&bytes) {
             deserialize_json(SCAN_TYPE, &bytes)?
         } else {
             // A missing or null `findings` is an export of a project without findings.
@@ -38,7 +42,7 @@ impl Parser for DependencyTrackFpf {
                 .unwrap_or_default()
         };
         for f in &findings {
-            sink(keep_importable(finding(f, ctx)?))?;
+            sink(fit_to_domain(finding(f, ctx)))?;
         }
         Ok(())
     }
@@ -159,7 +163,7 @@ const ALIAS_KEYS: [&str; 7] = [
     "vulnDbId",
 ];
 
-fn finding(d: &DtFinding, ctx: &Context) -> Result<NewFinding, ParseError> {
+fn finding(d: &DtFinding, ctx: &Context) -> NewFinding {
     let c = &d.component;
     let v = &d.vulnerability;
     let name = component_name(c);
@@ -180,7 +184,7 @@ fn finding(d: &DtFinding, ctx: &Context) -> Result<NewFinding, ParseError> {
     };
     let mut f = NewFinding::new(
         ctx.test,
-        finding_title(SCAN_TYPE, &title, vuln_id)?,
+        title_from_candidates([Some(title.as_str())], vuln_id),
         severity,
     );
     f.static_finding = true;
@@ -208,12 +212,12 @@ fn finding(d: &DtFinding, ctx: &Context) -> Result<NewFinding, ParseError> {
     f.cwes = v
         .cwe_id
         .iter()
-        .filter_map(cwe_number)
+        .filter_map(cwe_in_json)
         .chain(
             v.cwes
                 .iter()
                 .flatten()
-                .filter_map(|c| c.cwe_id.as_ref().and_then(cwe_number)),
+                .filter_map(|c| c.cwe_id.as_ref().and_then(cwe_in_json)),
         )
         .collect();
     // No CWE: CWE-1035, "Using Components with Known Vulnerabilities", as DefectDojo files it.
@@ -279,7 +283,7 @@ fn finding(d: &DtFinding, ctx: &Context) -> Result<NewFinding, ParseError> {
     let (status, verified) = analysis_status(analysis);
     f.status = status;
     f.verified = verified;
-    Ok(f)
+    f
 }
 
 /// The package's full name: its group belongs to it (`org.apache.logging.log4j:log4j-core`,

@@ -9,12 +9,16 @@
 //! `accepted` (risk accepted) or `invalid` (false positive); `retesting` flags a finding whose
 //! fix is being verified.
 
-use super::json_helpers::{
-    deserialize_json, finding_title, first_json_byte, json_f64, json_i64, json_text,
-    keep_importable, non_empty, read_json_bytes, set_cvss_vector,
+use super::common::cvss::set_cvss_vector;
+use super::common::endpoint::endpoint_from_url;
+use super::common::finding::fit_to_domain;
+use super::common::json::{
+    deserialize_json, is_json_array, json_f64, json_i64, json_text, read_json_bytes,
 };
+use super::common::text::non_empty;
+use super::common::title::title_from_candidates;
 use crate::{Context, ParseError, Parser, Sink};
-use domain::{Endpoint, NewFinding, RequestResponse, Severity, Status};
+use domain::{NewFinding, RequestResponse, Severity, Status};
 use serde::Deserialize;
 use serde_json::Value;
 use std::io::BufRead;
@@ -32,7 +36,7 @@ impl Parser for ProbelyScan {
         sink: &mut Sink<'_>,
     ) -> Result<(), ParseError> {
         let bytes = read_json_bytes(SCAN_TYPE, input)?;
-        let findings: Vec<Finding> = if first_json_byte(&bytes) == Some(b'[') {
+        let findings: Vec<Finding> = if is_json_array(&bytes) {
             deserialize_json(SCAN_TYPE, &bytes)?
         } else {
             let page: Page = deserialize_json(SCAN_TYPE, &bytes)?;
@@ -45,7 +49,7 @@ impl Parser for ProbelyScan {
             })?
         };
         for f in &findings {
-            sink(keep_importable(finding(f, ctx)?))?;
+            sink(fit_to_domain(finding(f, ctx)))?;
         }
         Ok(())
     }
@@ -139,14 +143,14 @@ struct Label {
     name: Option<String>,
 }
 
-fn finding(p: &Finding, ctx: &Context) -> Result<NewFinding, ParseError> {
+fn finding(p: &Finding, ctx: &Context) -> NewFinding {
     let id = p.id.as_ref().and_then(json_text);
     let definition = p.definition.as_ref();
     let name = definition.and_then(|d| d.name.as_deref()).unwrap_or("");
     let fallback = format!("Probely finding {}", id.as_deref().unwrap_or(""));
     let mut f = NewFinding::new(
         ctx.test,
-        finding_title(SCAN_TYPE, name, &fallback)?,
+        title_from_candidates([Some(name)], &fallback),
         p.severity
             .as_ref()
             .map(severity_of)
@@ -192,7 +196,7 @@ fn finding(p: &Finding, ctx: &Context) -> Result<NewFinding, ParseError> {
     // A URL Probely could not express as one (rare, e.g. raw bytes) is still in the
     // description's evidence; the finding is kept without an endpoint.
     f.endpoints = url
-        .and_then(|u| Endpoint::parse(&u).ok())
+        .and_then(|u| endpoint_from_url(&u))
         .into_iter()
         .collect();
     f.param = non_empty(p.parameter.as_deref()).map(|param| {
@@ -249,7 +253,7 @@ fn finding(p: &Finding, ctx: &Context) -> Result<NewFinding, ParseError> {
         .collect();
     // The list gives `last_found` but not when the finding was first seen; the discovery day
     // stays the import's, which later imports keep.
-    Ok(f)
+    f
 }
 
 /// Probely's numeric severities: 10 low, 20 medium, 30 high. Values between or beyond are read

@@ -26,10 +26,14 @@
 //!   `partialFingerprints` as `method:value|…`, else `correlationGuid`;
 //! - accepted suppressions make a false positive; `baselineState: absent` a closed finding.
 
-use super::common::{
-    JsonWalk, advisory_ids_in_text, cwes_in_text, fit_finding_to_domain, markdown_code_block,
-    null_as_default, severity_from_cvss_score, title_from_candidates,
-};
+use super::common::cvss::severity_from_cvss;
+use super::common::date::day_of;
+use super::common::finding::fit_to_domain;
+use super::common::ids::{advisory_ids_in, cwes_in};
+use super::common::json::null_as_default;
+use super::common::json_walk::{EachElement, JsonWalk, TopLevelArrays, walk_top_level};
+use super::common::text::markdown_code_block;
+use super::common::title::title_from_candidates;
 use crate::{Context, ParseError, Parser, Sink};
 use domain::{NewFinding, Severity, Status};
 use serde::Deserialize;
@@ -401,7 +405,7 @@ fn utc_day(s: &str) -> Option<chrono::NaiveDate> {
     chrono::DateTime::parse_from_rfc3339(s.trim())
         .ok()
         .map(|d| d.with_timezone(&chrono::Utc).date_naive())
-        .or_else(|| chrono::NaiveDate::parse_from_str(s.trim().get(..10)?, "%Y-%m-%d").ok())
+        .or_else(|| day_of(s))
 }
 
 /// A message's text: `text`, else `markdown`, else the rule's `messageStrings[id]` with
@@ -454,7 +458,7 @@ fn security_severity(v: Option<&Value>) -> Option<(Severity, Option<f64>)> {
     if let Ok(score) = text.trim().parse::<f64>() {
         return score
             .is_finite()
-            .then(|| (severity_from_cvss_score(score), Some(score)));
+            .then(|| (severity_from_cvss(score), Some(score)));
     }
     Severity::parse(&text).ok().map(|s| (s, None))
 }
@@ -474,7 +478,7 @@ fn rule_cwes(rule: &Rule) -> Vec<i32> {
         if is_cwe_taxonomy && let Ok(n) = id.trim().parse::<i32>() {
             out.push(n);
         } else {
-            out.extend(cwes_in_text(&id));
+            out.extend(cwes_in(&id));
         }
     }
     if out.is_empty()
@@ -485,13 +489,13 @@ fn rule_cwes(rule: &Rule) -> Vec<i32> {
             c.trim()
                 .parse::<i32>()
                 .map(|n| vec![n])
-                .unwrap_or_else(|_| cwes_in_text(c))
+                .unwrap_or_else(|_| cwes_in(c))
         }));
         if out.is_empty() {
             out.extend(
                 value_strings(p.tags.as_ref())
                     .iter()
-                    .flat_map(|t| cwes_in_text(t)),
+                    .flat_map(|t| cwes_in(t)),
             );
         }
     }
@@ -504,7 +508,7 @@ fn result_cwes(r: &SarifResult) -> Vec<i32> {
         out.extend(
             value_strings(p.cwe.as_ref())
                 .iter()
-                .flat_map(|c| cwes_in_text(c)),
+                .flat_map(|c| cwes_in(c)),
         );
     }
     for t in &r.taxa {
@@ -516,7 +520,7 @@ fn result_cwes(r: &SarifResult) -> Vec<i32> {
         if let (true, Some(id)) = (is_cwe, t.id.as_ref().and_then(value_text)) {
             match id.trim().parse::<i32>() {
                 Ok(n) => out.push(n),
-                Err(_) => out.extend(cwes_in_text(&id)),
+                Err(_) => out.extend(cwes_in(&id)),
             }
         }
     }
@@ -748,10 +752,7 @@ fn result_findings(ctx: &Context, run: &RunContext, r: &SarifResult) -> Vec<NewF
     };
 
     let uid = unique_id(r);
-    let vulnerability_ids = rule_id
-        .as_deref()
-        .map(advisory_ids_in_text)
-        .unwrap_or_default();
+    let vulnerability_ids = rule_id.as_deref().map(advisory_ids_in).unwrap_or_default();
     let flows = code_flows_text(run, &r.code_flows, rule);
 
     let physical: Vec<Option<&PhysicalLocation>> = if r.locations.is_empty() {
@@ -810,7 +811,7 @@ fn result_findings(ctx: &Context, run: &RunContext, r: &SarifResult) -> Vec<NewF
             f.status = status;
             f.date = run.date;
             f.static_finding = true;
-            fit_finding_to_domain(f)
+            fit_to_domain(f)
         })
         .collect()
 }
@@ -827,47 +828,31 @@ fn emit(
     Ok(())
 }
 
-struct Document<'a, 'b> {
-    walk: &'a JsonWalk,
+/// The log's top level: its `runs`, each walked as it is read.
+struct Log<'a, 'b> {
     ctx: &'a Context,
     sink: &'a mut Sink<'b>,
 }
 
-impl<'de> DeserializeSeed<'de> for Document<'_, '_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
+impl TopLevelArrays for Log<'_, '_> {
+    const EXPECTING: &'static str = "a SARIF log: an object with a `runs` array";
+    const MISSING: &'static str = "expected a `runs` array (SARIF 2.1.0)";
 
-impl<'de> Visitor<'de> for Document<'_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a SARIF log: an object with a `runs` array")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut saw_runs = false;
-        while let Some(key) = map.next_key::<String>()? {
-            if key == "runs" {
-                saw_runs = true;
-                map.next_value_seed(Runs {
-                    walk: self.walk,
-                    ctx: self.ctx,
-                    sink: &mut *self.sink,
-                })?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
+    fn read_value<'de, A: MapAccess<'de>>(
+        &mut self,
+        walk: &JsonWalk,
+        key: &str,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        if key != "runs" {
+            return Ok(false);
         }
-        if !saw_runs {
-            return Err(self.walk.stop(
-                self.walk
-                    .error_here("expected a `runs` array (SARIF 2.1.0)"),
-            ));
-        }
-        Ok(())
+        map.next_value_seed(Runs {
+            walk,
+            ctx: self.ctx,
+            sink: &mut *self.sink,
+        })?;
+        Ok(true)
     }
 }
 
@@ -972,18 +957,14 @@ impl<'de> Visitor<'de> for Run<'_, '_> {
                 }
                 "results" => {
                     let (run, pending, sink) = (&run, &mut pending, &mut *sink);
-                    map.next_value_seed(super::common::EachElement::new(
-                        walk,
-                        "results",
-                        |r: SarifResult, _| {
-                            if run.ready_for(&r) {
-                                emit(ctx, run, &r, sink)
-                            } else {
-                                pending.push(r);
-                                Ok(())
-                            }
-                        },
-                    ))?;
+                    map.next_value_seed(EachElement::new(walk, "results", |r: SarifResult, _| {
+                        if run.ready_for(&r) {
+                            emit(ctx, run, &r, sink)
+                        } else {
+                            pending.push(r);
+                            Ok(())
+                        }
+                    }))?;
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -1004,15 +985,7 @@ impl Parser for Sarif {
         ctx: &Context,
         sink: &mut Sink<'_>,
     ) -> Result<(), ParseError> {
-        let walk = JsonWalk::new(NAME);
-        walk.run(
-            input,
-            Document {
-                walk: &walk,
-                ctx,
-                sink,
-            },
-        )
+        walk_top_level(NAME, input, &mut Log { ctx, sink })
     }
 }
 

@@ -6,10 +6,14 @@
 //! dependency path, and each path is fixed separately, so each is its own finding (the path is
 //! the `file_path`, which is part of the de-duplication hash).
 
-use super::json_helpers::{
-    deserialize_json, finding_title, first_json_byte, json_date, json_f64, json_text,
-    keep_importable, non_empty, read_json_bytes,
+use super::common::cvss::{set_cvss_vector, severity_from_cvss};
+use super::common::finding::fit_to_domain;
+use super::common::ids::cwe_in_json;
+use super::common::json::{
+    deserialize_json, is_json_array, json_date, json_f64, json_text, read_json_bytes,
 };
+use super::common::text::non_empty;
+use super::common::title::title_from_candidates;
 use super::snyk_code::emit_sarif;
 use crate::{Context, ParseError, Parser, Sink};
 use domain::{NewFinding, Severity};
@@ -30,7 +34,7 @@ impl Parser for SnykScan {
         sink: &mut Sink<'_>,
     ) -> Result<(), ParseError> {
         let bytes = read_json_bytes(SCAN_TYPE, input)?;
-        let projects: Vec<Project> = if first_json_byte(&bytes) == Some(b'[') {
+        let projects: Vec<Project> = if is_json_array(&bytes) {
             deserialize_json(SCAN_TYPE, &bytes)?
         } else {
             vec![deserialize_json(SCAN_TYPE, &bytes)?]
@@ -39,7 +43,7 @@ impl Parser for SnykScan {
             if project.vulnerabilities.is_none()
                 && let Some(runs) = &project.runs
             {
-                emit_sarif(SCAN_TYPE, runs, ctx, sink)?;
+                emit_sarif(runs, ctx, sink)?;
                 continue;
             }
             emit_project(project, ctx, sink)?;
@@ -159,8 +163,8 @@ fn emit_project(project: &Project, ctx: &Context, sink: &mut Sink<'_>) -> Result
         .as_ref()
         .and_then(|r| r.upgrade.as_ref());
     for vuln in project.vulnerabilities.iter().flatten() {
-        let f = finding(vuln, ctx, target_file.as_deref(), upgrades)?;
-        sink(keep_importable(f))?;
+        let f = finding(vuln, ctx, target_file.as_deref(), upgrades);
+        sink(fit_to_domain(f))?;
     }
     Ok(())
 }
@@ -170,15 +174,15 @@ fn finding(
     ctx: &Context,
     target_file: Option<&str>,
     upgrades: Option<&Map<String, Value>>,
-) -> Result<NewFinding, ParseError> {
+) -> NewFinding {
     let from: &[String] = v.from.as_deref().unwrap_or(&[]);
     let package = v.package_name.as_deref().unwrap_or("").trim();
     let version = v.version.as_ref().and_then(json_text).unwrap_or_default();
     let vuln_title = v.title.as_deref().unwrap_or("").trim();
     let root = from.first().map(String::as_str).unwrap_or(package);
-    let title = finding_title(SCAN_TYPE, &format!("{root}: {vuln_title}"), vuln_title)?;
+    let title = title_from_candidates([Some(format!("{root}: {vuln_title}").as_str())], vuln_title);
 
-    // DefectDojo follows NVD's CVSS bands when Snyk gives a score and Snyk's own rating
+    // A CVSS score decides the band when Snyk gives one (as in DefectDojo), Snyk's own rating
     // otherwise (license issues and some OS packages have no score).
     let cvss_number = v.cvss_score.as_ref().filter(|s| json_f64(s).is_some());
     let snyk_rating = v.severity.as_deref().and_then(|s| Severity::parse(s).ok());
@@ -233,7 +237,7 @@ fn finding(
     f.description = description.trim().to_owned();
 
     if let Some(vector) = non_empty(v.cvss_v3.as_deref()) {
-        super::json_helpers::set_cvss_vector(&mut f, &vector);
+        set_cvss_vector(&mut f, &vector);
     }
     if f.cvss_v3_vector.is_some() {
         f.cvss_v3_score = cvss_number.and_then(json_f64);
@@ -248,7 +252,7 @@ fn finding(
     if let Some(ids) = &v.identifiers {
         f.vulnerability_ids = ids.cve.iter().flatten().filter_map(json_text).collect();
         if let Some(cwes) = &ids.cwe {
-            f.cwes = cwes.iter().filter_map(super::json_helpers::cwe_number).collect();
+            f.cwes = cwes.iter().filter_map(cwe_in_json).collect();
             // An empty CWE list on a dependency vulnerability: DefectDojo files it under
             // CWE-1035, "Using Components with Known Vulnerabilities".
             f.cwe = Some(f.cwes.first().copied().unwrap_or(1035));
@@ -325,20 +329,7 @@ fn finding(
         ));
     }
     f.mitigation = (!mitigation.trim().is_empty()).then_some(mitigation);
-    Ok(f)
-}
-
-/// NVD's CVSS v3 bands (a score of 0 still counts as low: Snyk reported an issue).
-fn severity_from_cvss(score: f64) -> Severity {
-    if score <= 3.9 {
-        Severity::Low
-    } else if score <= 6.9 {
-        Severity::Medium
-    } else if score <= 8.9 {
-        Severity::High
-    } else {
-        Severity::Critical
-    }
+    f
 }
 
 /// Whether an entry of `remediation.upgrade` fixes this vulnerability on this path. Snyk lists

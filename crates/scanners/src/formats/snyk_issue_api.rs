@@ -5,10 +5,14 @@
 //! imported; license, IaC and cloud issues are left out, as in DefectDojo, because their
 //! attributes describe policies rather than a vulnerable location.
 
-use super::json_helpers::{
-    deserialize_json, finding_title, json_date, json_f64, json_line, json_text, keep_importable,
-    non_empty, read_json_bytes, reject_top_level_array,
+use super::common::finding::fit_to_domain;
+use super::common::ids::cwe_in_field;
+use super::common::json::{
+    deserialize_json, json_date, json_f64, json_line, json_text, read_json_bytes,
+    reject_top_level_array,
 };
+use super::common::text::non_empty;
+use super::common::title::title_from_candidates;
 use crate::{Context, ParseError, Parser, Sink};
 use domain::{NewFinding, Severity, Status};
 use serde::Deserialize;
@@ -35,8 +39,8 @@ impl Parser for SnykIssueApiScan {
         )?;
         let doc: Document = deserialize_json(SCAN_TYPE, &bytes)?;
         for issue in doc.data.iter().flatten() {
-            if let Some(f) = finding(issue, ctx)? {
-                sink(keep_importable(f))?;
+            if let Some(f) = finding(issue, ctx) {
+                sink(fit_to_domain(f))?;
             }
         }
         Ok(())
@@ -198,18 +202,16 @@ struct ExploitDetails {
     sources: Option<Vec<Value>>,
 }
 
-fn finding(issue: &Issue, ctx: &Context) -> Result<Option<NewFinding>, ParseError> {
+fn finding(issue: &Issue, ctx: &Context) -> Option<NewFinding> {
     // Other JSON:API resources (packages, projects) can share a page with issues.
     if issue.kind.as_deref() != Some("issue") {
-        return Ok(None);
+        return None;
     }
-    let Some(a) = &issue.attributes else {
-        return Ok(None);
-    };
+    let a = issue.attributes.as_ref()?;
     let is_code = match a.kind.as_deref() {
         Some("code") => true,
         Some("package_vulnerability") => false,
-        _ => return Ok(None),
+        _ => return None,
     };
 
     let severity = a
@@ -221,7 +223,7 @@ fn finding(issue: &Issue, ctx: &Context) -> Result<Option<NewFinding>, ParseErro
     let fallback = a.key.as_deref().or(issue.id.as_deref()).unwrap_or("");
     let mut f = NewFinding::new(
         ctx.test,
-        finding_title(SCAN_TYPE, title, fallback)?,
+        title_from_candidates([Some(title)], fallback),
         severity,
     );
     f.description = a.description.clone().unwrap_or_default();
@@ -235,7 +237,7 @@ fn finding(issue: &Issue, ctx: &Context) -> Result<Option<NewFinding>, ParseErro
         .iter()
         .flatten()
         .filter(|c| c.source.as_deref() == Some("CWE"))
-        .filter_map(|c| c.id.as_deref().and_then(super::json_helpers::cwe_from_text))
+        .filter_map(|c| c.id.as_deref().and_then(cwe_in_field))
         .collect();
     f.cwe = f.cwes.first().copied();
     if let Some((_, rest)) = f.cwes.split_first()
@@ -401,5 +403,5 @@ fn finding(issue: &Issue, ctx: &Context) -> Result<Option<NewFinding>, ParseErro
             .unwrap_or_else(|| "N/A".to_owned());
         f.severity_justification = Some(format!("Risk Score: {value} (Model: {model})"));
     }
-    Ok(Some(f))
+    Some(f)
 }

@@ -12,13 +12,16 @@
 //! findings go to the sink when the document ends, because a later item can still join any of
 //! them.
 
-use super::common::{
-    cvss_score, cvss3_vector, cvss4_vector, cwe_numbers_in, endpoint_from_parts, endpoint_from_url,
-    finding_title, probability, push_capped, severity_from_cvss, severity_from_level, xml_attr,
-    xml_entity_text, xml_reader, xml_syntax_error,
+use super::common::cvss::{cvss_score, cvss3_vector, cvss4_vector, severity_from_cvss};
+use super::common::endpoint::{endpoint_from_parts, endpoint_from_url};
+use super::common::ids::{cwes_in, is_cwe};
+use super::common::number::probability;
+use super::common::title::{Overflow, one_line_title};
+use super::common::xml::{
+    check_depth, check_end, error_at, next_event, push_text, xml_attr, xml_reader,
 };
-use super::tenable::SCAN_TYPE;
-use crate::{Context, Location, ParseError, Sink};
+use super::tenable::{SCAN_TYPE, severity_from_level};
+use crate::{Context, ParseError, Sink};
 use domain::{Endpoint, NewFinding, Severity};
 use quick_xml::events::Event;
 use std::collections::{HashMap, HashSet};
@@ -29,8 +32,6 @@ use std::io::BufRead;
 const FIELD_CAP: usize = 64 * 1024;
 /// Plugin output of further hosts appended to a finding's description, at most.
 const OUTPUT_BUDGET: usize = 64 * 1024;
-/// Deeper nesting than any real report is refused instead of growing the element stack.
-const MAX_DEPTH: usize = 1024;
 
 /// Where the reader is, as far as the findings care.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -193,11 +194,8 @@ pub(crate) fn parse(
     let mut saw_root = false;
 
     loop {
-        buf.clear();
-        let event = reader
-            .read_event_into(&mut buf)
-            .map_err(|e| xml_syntax_error(SCAN_TYPE, reader.error_position(), &e))?;
-        match event {
+        let event = next_event(SCAN_TYPE, &mut reader, &mut buf)?;
+        match &event {
             Event::Start(start) => {
                 let name = start.name();
                 let name = name.as_ref();
@@ -205,7 +203,8 @@ pub(crate) fn parse(
                 let here = match parent {
                     None => {
                         if name != "NessusClientData_v2" {
-                            return Err(at(
+                            return Err(error_at(
+                                SCAN_TYPE,
                                 &reader,
                                 format!(
                                     "expected a <NessusClientData_v2> root element (a .nessus v2 export), found <{name}>"
@@ -218,7 +217,7 @@ pub(crate) fn parse(
                     Some(Ctx::Root) if name == "Report" => Ctx::Report,
                     Some(Ctx::Report) if name == "ReportHost" => {
                         host = Host {
-                            name: xml_attr(&start, "name").unwrap_or_default(),
+                            name: xml_attr(start, "name").unwrap_or_default(),
                             ..Host::default()
                         };
                         Ctx::Host
@@ -227,7 +226,7 @@ pub(crate) fn parse(
                     Some(Ctx::HostProperties) if name == "tag" => {
                         text.clear();
                         text_truncated = false;
-                        match xml_attr(&start, "name").as_deref() {
+                        match xml_attr(start, "name").as_deref() {
                             Some("host-fqdn") => Ctx::HostTag(HostTag::Fqdn),
                             Some("host-ip") => Ctx::HostTag(HostTag::Ip),
                             _ => Ctx::HostTag(HostTag::Other),
@@ -235,12 +234,12 @@ pub(crate) fn parse(
                     }
                     Some(Ctx::Host) if name == "ReportItem" => {
                         item = Item {
-                            port: xml_attr(&start, "port"),
-                            svc_name: xml_attr(&start, "svc_name"),
-                            protocol: xml_attr(&start, "protocol"),
-                            severity: xml_attr(&start, "severity"),
-                            plugin_id: xml_attr(&start, "pluginID"),
-                            plugin_name: xml_attr(&start, "pluginName"),
+                            port: xml_attr(start, "port"),
+                            svc_name: xml_attr(start, "svc_name"),
+                            protocol: xml_attr(start, "protocol"),
+                            severity: xml_attr(start, "severity"),
+                            plugin_id: xml_attr(start, "pluginID"),
+                            plugin_name: xml_attr(start, "pluginName"),
                             ..Item::default()
                         };
                         Ctx::Item
@@ -252,12 +251,7 @@ pub(crate) fn parse(
                     }
                     Some(_) => Ctx::Other,
                 };
-                if stack.len() >= MAX_DEPTH {
-                    return Err(at(
-                        &reader,
-                        format!("expected at most {MAX_DEPTH} nested elements"),
-                    ));
-                }
+                check_depth(SCAN_TYPE, &reader, stack.len())?;
                 stack.push(here);
             }
             Event::End(_) => match stack.pop() {
@@ -279,40 +273,25 @@ pub(crate) fn parse(
                 }
                 Some(Ctx::Item) => {
                     let done = std::mem::take(&mut item);
-                    findings.add(done, &host, ctx).map_err(|m| at(&reader, m))?;
+                    findings
+                        .add(done, &host, ctx)
+                        .map_err(|m| error_at(SCAN_TYPE, &reader, m))?;
                 }
                 _ => {}
             },
-            Event::Text(t) => {
+            Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) => {
                 if collects_text(stack.last()) {
-                    text_truncated |= !push_capped(&mut text, &t.xml10_content(), FIELD_CAP);
-                }
-            }
-            Event::CData(t) => {
-                if collects_text(stack.last()) {
-                    text_truncated |= !push_capped(&mut text, &t.xml10_content(), FIELD_CAP);
-                }
-            }
-            Event::GeneralRef(r) => {
-                if collects_text(stack.last()) && text.len() < FIELD_CAP {
-                    xml_entity_text(&r, &mut text);
+                    text_truncated |= !push_text(&mut text, &event, FIELD_CAP);
                 }
             }
             Event::Eof => {
-                if !saw_root {
-                    return Err(at(
-                        &reader,
-                        "expected a <NessusClientData_v2> root element, found the end of the file"
-                            .to_owned(),
-                    ));
-                }
-                if !stack.is_empty() {
-                    return Err(at(
-                        &reader,
-                        "expected the closing tags of the open elements, found the end of the file (truncated report?)"
-                            .to_owned(),
-                    ));
-                }
+                check_end(
+                    SCAN_TYPE,
+                    &reader,
+                    "a <NessusClientData_v2>",
+                    saw_root,
+                    !stack.is_empty(),
+                )?;
                 break;
             }
             Event::Empty(_)
@@ -342,14 +321,6 @@ fn finish_text(text: &mut String, truncated: bool) -> String {
     }
     text.clear();
     value
-}
-
-fn at<R>(reader: &quick_xml::Reader<R>, message: String) -> ParseError {
-    ParseError::new(
-        SCAN_TYPE,
-        Some(Location::byte(reader.buffer_position())),
-        message,
-    )
 }
 
 /// URL schemes DefectDojo accepts as an endpoint protocol (hyperlink's `SCHEME_PORT_MAP`);
@@ -455,7 +426,7 @@ impl Aggregator {
                     .map(|id| format!("Nessus plugin {id}"))
             })
             .unwrap_or_default();
-        let Some(title) = finding_title(&raw_title) else {
+        let Some(title) = one_line_title(&raw_title, Overflow::Cut) else {
             return Err("expected a pluginName or pluginID attribute on <ReportItem>".to_owned());
         };
         let level = item
@@ -661,9 +632,9 @@ fn new_finding(
             .parse::<i32>()
             .ok()
             .map(|n| vec![n])
-            .unwrap_or_else(|| cwe_numbers_in(raw));
+            .unwrap_or_else(|| cwes_in(raw));
         for n in parsed {
-            if (1..=99_999).contains(&n) && !cwes.contains(&n) {
+            if is_cwe(n) && !cwes.contains(&n) {
                 cwes.push(n);
             }
         }
@@ -674,7 +645,7 @@ fn new_finding(
             .get(..4)
             .is_some_and(|p| p.eq_ignore_ascii_case("cwe:"))
         {
-            for n in cwe_numbers_in(xref) {
+            for n in cwes_in(xref) {
                 if !cwes.contains(&n) {
                     cwes.push(n);
                 }

@@ -1,0 +1,147 @@
+//! Reading XML reports as a stream of quick-xml events, the same way for every format: one
+//! reader configuration, one set of errors, one way to collect an element's text.
+
+use super::text::push_capped;
+use crate::{Location, ParseError};
+use quick_xml::Reader;
+use quick_xml::events::{BytesRef, BytesStart, Event};
+use std::io::BufRead;
+
+/// Deeper nesting than any real report is refused instead of growing the element stack.
+pub(crate) const MAX_DEPTH: usize = 1024;
+
+/// A reader configured the same way for every XML format: empty elements expanded into a
+/// start and an end (one code path), and a lone `&` in text tolerated (scanners write them).
+pub(crate) fn xml_reader<R: BufRead>(input: R) -> Reader<R> {
+    let mut reader = Reader::from_reader(input);
+    let config = reader.config_mut();
+    config.expand_empty_elements = true;
+    config.allow_dangling_amp = true;
+    reader
+}
+
+/// The next event, read into `buf` (cleared first); malformed XML is a `ParseError` at the
+/// byte where quick-xml saw it.
+pub(crate) fn next_event<'b, R: BufRead>(
+    scan_type: &'static str,
+    reader: &mut Reader<R>,
+    buf: &'b mut Vec<u8>,
+) -> Result<Event<'b>, ParseError> {
+    buf.clear();
+    reader.read_event_into(buf).map_err(|e| {
+        ParseError::new(
+            scan_type,
+            Some(Location::byte(reader.error_position())),
+            format!("expected well-formed XML: {e}"),
+        )
+    })
+}
+
+/// A `ParseError` at the reader's current byte.
+pub(crate) fn error_at<R>(
+    scan_type: &'static str,
+    reader: &Reader<R>,
+    message: impl Into<String>,
+) -> ParseError {
+    ParseError::new(
+        scan_type,
+        Some(Location::byte(reader.buffer_position())),
+        message,
+    )
+}
+
+/// Refuses an element opening at `depth` (the number of elements already open) past
+/// [`MAX_DEPTH`].
+pub(crate) fn check_depth<R>(
+    scan_type: &'static str,
+    reader: &Reader<R>,
+    depth: usize,
+) -> Result<(), ParseError> {
+    if depth >= MAX_DEPTH {
+        return Err(error_at(
+            scan_type,
+            reader,
+            format!("expected at most {MAX_DEPTH} nested elements"),
+        ));
+    }
+    Ok(())
+}
+
+/// At the end of the input: fails unless the root element (`root`, as in "an <issues>") was
+/// seen and no element is left `open` (a truncated report).
+pub(crate) fn check_end<R>(
+    scan_type: &'static str,
+    reader: &Reader<R>,
+    root: &str,
+    saw_root: bool,
+    open: bool,
+) -> Result<(), ParseError> {
+    if !saw_root {
+        return Err(error_at(
+            scan_type,
+            reader,
+            format!("expected {root} root element, found the end of the file"),
+        ));
+    }
+    if open {
+        return Err(error_at(
+            scan_type,
+            reader,
+            "expected the closing tags of the open elements, found the end of the file (truncated report?)",
+        ));
+    }
+    Ok(())
+}
+
+/// Adds what a text, CDATA or entity-reference event says to `text`, while `text` stays under
+/// `cap` bytes; other events add nothing. Returns false once text had to be dropped.
+pub(crate) fn push_text(text: &mut String, event: &Event<'_>, cap: usize) -> bool {
+    match event {
+        Event::Text(t) => push_capped(text, &t.xml10_content(), cap),
+        Event::CData(t) => push_capped(text, &t.xml10_content(), cap),
+        Event::GeneralRef(r) => {
+            if text.len() < cap {
+                entity_text(r, text);
+            }
+            true
+        }
+        _ => true,
+    }
+}
+
+/// The text an XML entity reference stands for: the five predefined entities and character
+/// references. Anything else (a DTD-declared entity) is kept literally: DTD entities are never
+/// expanded, which is what keeps XXE and "billion laughs" out.
+fn entity_text(entity: &BytesRef<'_>, out: &mut String) {
+    if let Ok(Some(c)) = entity.resolve_char_ref() {
+        out.push(c);
+        return;
+    }
+    match &**entity {
+        "lt" => out.push('<'),
+        "gt" => out.push('>'),
+        "amp" => out.push('&'),
+        "apos" => out.push('\''),
+        "quot" => out.push('"'),
+        other => {
+            out.push('&');
+            out.push_str(other);
+            out.push(';');
+        }
+    }
+}
+
+/// The value of attribute `name` (entities resolved), if present.
+pub(crate) fn xml_attr(start: &BytesStart<'_>, name: &str) -> Option<String> {
+    start
+        .attributes()
+        .with_checks(false)
+        .flatten()
+        .find_map(|a| {
+            (a.key.as_ref() == name).then(|| {
+                a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                    .map(|v| v.into_owned())
+                    .unwrap_or_else(|_| a.value.clone().into_owned())
+            })
+        })
+}
