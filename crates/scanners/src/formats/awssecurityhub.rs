@@ -8,6 +8,7 @@
 use super::common::cvss::{cvss3_vector, cvss4_vector};
 use super::common::date::day_of;
 use super::common::endpoint::endpoint_from_parts;
+use super::common::finding::send_all;
 use super::common::json::{json_f64, read_json_document};
 use super::common::title::{Overflow, one_line_title};
 use crate::{Context, ParseError, Parser, Sink};
@@ -192,10 +193,7 @@ impl Parser for AwsSecurityHubParser {
                 }
             }
         }
-        for f in out {
-            sink(f)?;
-        }
-        Ok(())
+        send_all(out, sink)
     }
 }
 

@@ -7,11 +7,12 @@
 
 use super::burp_common::{bracketed, burp_confidence, http_message_from_base64};
 use super::common::endpoint::{endpoint_from_url, push_endpoint};
+use super::common::finding::send_all;
 use super::common::html::html_to_markdown;
 use super::common::ids::cwes_in;
 use super::common::title::{Overflow, one_line_title};
 use super::common::xml::{
-    check_depth, check_end, error_at, next_event, push_text, xml_attr, xml_reader,
+    Root, check_depth, check_end, error_at, next_event, push_text, xml_attr, xml_reader,
 };
 use crate::{Context, ParseError, Parser, Sink};
 use domain::{NewFinding, RequestResponse, Severity, Status};
@@ -23,6 +24,12 @@ pub(crate) const SCAN_TYPE: &str = "Burp Scan";
 
 /// Longest text kept from one element (a request or response can be megabytes).
 const FIELD_CAP: usize = 4 << 20;
+
+const ROOT: Root = Root {
+    names: &["issues"],
+    shown: "an <issues>",
+    document: "a Burp Scanner XML export",
+};
 
 pub struct BurpParser;
 
@@ -90,15 +97,7 @@ impl Parser for BurpParser {
                     let name = start.name();
                     let name = name.as_ref();
                     if depth == 0 {
-                        if name != "issues" {
-                            return Err(error_at(
-                                SCAN_TYPE,
-                                &reader,
-                                format!(
-                                    "expected an <issues> root element (a Burp Scanner XML export), found <{name}>"
-                                ),
-                            ));
-                        }
+                        ROOT.check(SCAN_TYPE, &reader, name)?;
                         saw_root = true;
                     } else {
                         check_depth(SCAN_TYPE, &reader, depth)?;
@@ -171,7 +170,7 @@ impl Parser for BurpParser {
                     push_text(&mut text, &event, FIELD_CAP);
                 }
                 Event::Eof => {
-                    check_end(SCAN_TYPE, &reader, "an <issues>", saw_root, depth > 0)?;
+                    check_end(SCAN_TYPE, &reader, &ROOT, saw_root, depth > 0)?;
                     break;
                 }
                 Event::Empty(_)
@@ -181,7 +180,7 @@ impl Parser for BurpParser {
                 | Event::DocType(_) => {}
             }
         }
-        folded.emit(sink)
+        send_all(folded.findings, sink)
     }
 }
 
@@ -351,13 +350,6 @@ impl Folded {
         f.occurrences = Some(1);
         self.findings.push(f);
         self.by_type.insert(key, self.findings.len() - 1);
-        Ok(())
-    }
-
-    fn emit(self, sink: &mut Sink<'_>) -> Result<(), ParseError> {
-        for f in self.findings {
-            sink(f)?;
-        }
         Ok(())
     }
 }

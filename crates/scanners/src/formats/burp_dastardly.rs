@@ -8,7 +8,7 @@ use super::common::endpoint::{endpoint_from_url, push_endpoint};
 use super::common::ids::{cve_ids_in, cwes_in, ghsa_ids_in};
 use super::common::title::{Overflow, one_line_title};
 use super::common::xml::{
-    check_depth, check_end, error_at, next_event, push_text, xml_attr, xml_reader,
+    Root, check_depth, check_end, next_event, push_text, xml_attr, xml_reader,
 };
 use crate::{Context, ParseError, Parser, Sink};
 use domain::{NewFinding, RequestResponse, Severity};
@@ -18,6 +18,12 @@ use std::io::BufRead;
 pub(crate) const SCAN_TYPE: &str = "Burp Dastardly Scan";
 
 const FIELD_CAP: usize = 4 << 20;
+
+const ROOT: Root = Root {
+    names: &["testsuites", "testsuite"],
+    shown: "a <testsuites>",
+    document: "Dastardly's JUnit XML",
+};
 
 pub struct BurpDastardlyParser;
 
@@ -43,15 +49,7 @@ impl Parser for BurpDastardlyParser {
                     let name = start.name();
                     let name = name.as_ref();
                     if depth == 0 {
-                        if name != "testsuites" && name != "testsuite" {
-                            return Err(error_at(
-                                SCAN_TYPE,
-                                &reader,
-                                format!(
-                                    "expected a <testsuites> root element (Dastardly's JUnit XML), found <{name}>"
-                                ),
-                            ));
-                        }
+                        ROOT.check(SCAN_TYPE, &reader, name)?;
                         saw_root = true;
                     }
                     check_depth(SCAN_TYPE, &reader, depth)?;
@@ -82,7 +80,7 @@ impl Parser for BurpDastardlyParser {
                     push_text(&mut text, &event, FIELD_CAP);
                 }
                 Event::Eof => {
-                    return check_end(SCAN_TYPE, &reader, "a <testsuites>", saw_root, depth > 0);
+                    return check_end(SCAN_TYPE, &reader, &ROOT, saw_root, depth > 0);
                 }
                 _ => {}
             }

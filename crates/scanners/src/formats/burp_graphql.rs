@@ -4,6 +4,7 @@
 
 use super::burp_common::burp_confidence;
 use super::common::endpoint::{endpoint_from_url, push_endpoint};
+use super::common::finding::send_all;
 use super::common::html::{self, html_to_markdown};
 use super::common::ids::cwes_in;
 use super::common::json::{json_text, read_json_document};
@@ -122,10 +123,7 @@ impl Parser for BurpGraphqlParser {
                 }
             }
         }
-        for f in findings {
-            sink(f)?;
-        }
-        Ok(())
+        send_all(findings, sink)
     }
 }
 

@@ -16,10 +16,7 @@
 
 use super::common::finding::fit_to_domain;
 use super::common::ids::cwe_in_json;
-use super::common::json::{
-    deserialize_json, json_date, json_f64, json_line, json_text, read_json_bytes,
-    reject_top_level_array,
-};
+use super::common::json::{json_date, json_f64, json_line, json_text, read_json_object};
 use super::common::text::non_empty;
 use super::common::title::title_from_candidates;
 use crate::{Context, ParseError, Parser, Sink};
@@ -40,9 +37,7 @@ impl Parser for CheckmarxOneScan {
         ctx: &Context,
         sink: &mut Sink<'_>,
     ) -> Result<(), ParseError> {
-        let bytes = read_json_bytes(SCAN_TYPE, input)?;
-        reject_top_level_array(SCAN_TYPE, &bytes, "a Checkmarx ONE export object")?;
-        let doc: Document = deserialize_json(SCAN_TYPE, &bytes)?;
+        let doc: Document = read_json_object(SCAN_TYPE, input, "a Checkmarx ONE export object")?;
         let cwe_store = doc.vulnerability_details.as_deref().unwrap_or(&[]);
         for query in doc
             .scan_results
@@ -477,9 +472,7 @@ fn result_finding(r: &CxResult, ctx: &Context) -> NewFinding {
     );
     f.static_finding = true;
     f.date = r.first_found_at.as_ref().and_then(json_date);
-    let (status, verified) = triage(r.state.as_deref(), r.status.as_deref());
-    f.status = status;
-    f.verified = verified;
+    (f.status, f.verified) = triage(r.state.as_deref(), r.status.as_deref());
     f.tags = non_empty(Some(kind)).into_iter().collect();
 
     let details = r.vulnerability_details.as_ref();
@@ -644,9 +637,7 @@ fn report_sast_finding(
         .as_ref()
         .or(v.found_date.as_ref())
         .and_then(json_date);
-    let (status, verified) = triage(v.state.as_deref(), v.status.as_deref());
-    f.status = status;
-    f.verified = verified;
+    (f.status, f.verified) = triage(v.state.as_deref(), v.status.as_deref());
     f.tags = vec!["sast".to_owned()];
 
     let mut text = q.description.clone().unwrap_or_default();
@@ -694,9 +685,7 @@ fn report_iac_finding(
         .as_ref()
         .or(v.last_detection_date.as_ref())
         .and_then(json_date);
-    let (status, verified) = triage(v.state.as_deref(), v.status.as_deref());
-    f.status = status;
-    f.verified = verified;
+    (f.status, f.verified) = triage(v.state.as_deref(), v.status.as_deref());
     f.tags = vec!["iac".to_owned()];
     let mut text = format!(
         "{}\n\n**Category**: {}\n**Issue Type**: {}",

@@ -7,11 +7,9 @@
 //! UUIDs); the vulnerability's UUID is the tool's vulnerability id.
 
 use super::common::cvss::set_cvss_vector;
-use super::common::finding::fit_to_domain;
+use super::common::finding::{fit_to_domain, send_all};
 use super::common::ids::cwe_in_json;
-use super::common::json::{
-    deserialize_json, is_json_array, json_date, json_f64, json_text, read_json_bytes,
-};
+use super::common::json::{json_date, json_f64, json_text, read_json_list};
 use super::common::text::non_empty;
 use super::common::title::title_from_candidates;
 use crate::{Context, ParseError, Parser, Sink};
@@ -32,19 +30,14 @@ impl Parser for DependencyTrackFpf {
         ctx: &Context,
         sink: &mut Sink<'_>,
     ) -> Result<(), ParseError> {
-        let bytes = read_json_bytes(SCAN_TYPE, input)?;
-        let findings: Vec<DtFinding> = if is_json_array(&bytes) {
-            deserialize_json(SCAN_TYPE, &bytes)?
-        } else {
-            // A missing or null `findings` is an export of a project without findings.
-            deserialize_json::<Export>(SCAN_TYPE, &bytes)?
-                .findings
-                .unwrap_or_default()
-        };
-        for f in &findings {
-            sink(fit_to_domain(finding(f, ctx)))?;
-        }
-        Ok(())
+        // A missing or null `findings` is an export of a project without findings.
+        let findings: Vec<DtFinding> = read_json_list(SCAN_TYPE, input, |export: Export| {
+            Ok(export.findings.unwrap_or_default())
+        })?;
+        send_all(
+            findings.iter().map(|f| fit_to_domain(finding(f, ctx))),
+            sink,
+        )
     }
 }
 
@@ -280,9 +273,7 @@ fn finding(d: &DtFinding, ctx: &Context) -> NewFinding {
         .and_then(|a| a.attributed_on.as_ref())
         .and_then(json_date);
 
-    let (status, verified) = analysis_status(analysis);
-    f.status = status;
-    f.verified = verified;
+    (f.status, f.verified) = analysis_status(analysis);
     f
 }
 

@@ -11,10 +11,8 @@
 
 use super::common::cvss::set_cvss_vector;
 use super::common::endpoint::endpoint_from_url;
-use super::common::finding::fit_to_domain;
-use super::common::json::{
-    deserialize_json, is_json_array, json_f64, json_i64, json_text, read_json_bytes,
-};
+use super::common::finding::{fit_to_domain, send_all};
+use super::common::json::{json_f64, json_i64, json_text, read_json_list};
 use super::common::text::non_empty;
 use super::common::title::title_from_candidates;
 use crate::{Context, ParseError, Parser, Sink};
@@ -35,23 +33,19 @@ impl Parser for ProbelyScan {
         ctx: &Context,
         sink: &mut Sink<'_>,
     ) -> Result<(), ParseError> {
-        let bytes = read_json_bytes(SCAN_TYPE, input)?;
-        let findings: Vec<Finding> = if is_json_array(&bytes) {
-            deserialize_json(SCAN_TYPE, &bytes)?
-        } else {
-            let page: Page = deserialize_json(SCAN_TYPE, &bytes)?;
+        let findings: Vec<Finding> = read_json_list(SCAN_TYPE, input, |page: Page| {
             page.results.ok_or_else(|| {
                 ParseError::new(
                     SCAN_TYPE,
                     Some(crate::Location::line_column(1, 1).with_path("results")),
                     "expected a `results` array (a page of the findings API) or a list of findings",
                 )
-            })?
-        };
-        for f in &findings {
-            sink(fit_to_domain(finding(f, ctx)))?;
-        }
-        Ok(())
+            })
+        })?;
+        send_all(
+            findings.iter().map(|f| fit_to_domain(finding(f, ctx))),
+            sink,
+        )
     }
 }
 

@@ -28,7 +28,7 @@
 
 use super::common::cvss::severity_from_cvss;
 use super::common::date::day_of;
-use super::common::finding::fit_to_domain;
+use super::common::finding::{fit_to_domain, send_all};
 use super::common::ids::{advisory_ids_in, cwes_in};
 use super::common::json::null_as_default;
 use super::common::json_walk::{EachElement, JsonWalk, TopLevelArrays, walk_top_level};
@@ -816,18 +816,6 @@ fn result_findings(ctx: &Context, run: &RunContext, r: &SarifResult) -> Vec<NewF
         .collect()
 }
 
-fn emit(
-    ctx: &Context,
-    run: &RunContext,
-    r: &SarifResult,
-    sink: &mut Sink<'_>,
-) -> Result<(), ParseError> {
-    for f in result_findings(ctx, run, r) {
-        sink(f)?;
-    }
-    Ok(())
-}
-
 /// The log's top level: its `runs`, each walked as it is read.
 struct Log<'a, 'b> {
     ctx: &'a Context,
@@ -959,7 +947,7 @@ impl<'de> Visitor<'de> for Run<'_, '_> {
                     let (run, pending, sink) = (&run, &mut pending, &mut *sink);
                     map.next_value_seed(EachElement::new(walk, "results", |r: SarifResult, _| {
                         if run.ready_for(&r) {
-                            emit(ctx, run, &r, sink)
+                            send_all(result_findings(ctx, run, &r), sink)
                         } else {
                             pending.push(r);
                             Ok(())
@@ -972,7 +960,7 @@ impl<'de> Visitor<'de> for Run<'_, '_> {
             }
         }
         for r in &pending {
-            emit(ctx, &run, r, sink).map_err(|e| walk.stop(e))?;
+            send_all(result_findings(ctx, &run, r), sink).map_err(|e| walk.stop(e))?;
         }
         Ok(())
     }

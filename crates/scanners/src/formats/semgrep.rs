@@ -8,7 +8,7 @@
 //! finding whose `occurrences` counts them, so findings are held (one per distinct
 //! location) until the end of the report, then handed out in order of first appearance.
 
-use super::common::finding::{FindingsByKey, count_occurrence, fit_to_domain};
+use super::common::finding::{FindingsByKey, count_occurrence, fit_to_domain, send_all};
 use super::common::ids::{advisory_ids_in, cwes_in};
 use super::common::json::{ScalarText, StringOrList, null_as_default};
 use super::common::json_walk::{EachElement, JsonWalk, TopLevelArrays, walk_top_level};
@@ -302,9 +302,6 @@ impl Parser for Semgrep {
             found: FindingsByKey::default(),
         };
         walk_top_level(NAME, input, &mut report)?;
-        for f in report.found.into_findings() {
-            sink(f)?;
-        }
-        Ok(())
+        send_all(report.found.into_findings(), sink)
     }
 }

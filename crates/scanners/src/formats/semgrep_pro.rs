@@ -8,7 +8,7 @@
 //! whose `occurrences` counts them.
 
 use super::common::date::day_of;
-use super::common::finding::{FindingsByKey, count_occurrence, fit_to_domain};
+use super::common::finding::{FindingsByKey, count_occurrence, fit_to_domain, send_all};
 use super::common::ids::cwes_in;
 use super::common::json::{ScalarText, null_as_default};
 use super::common::json_walk::{EachElement, JsonWalk, TopLevelArrays, walk_top_level};
@@ -365,10 +365,7 @@ impl Parser for SemgrepPro {
             found: FindingsByKey::default(),
         };
         walk_top_level(NAME, input, &mut export)?;
-        for f in export.found.into_findings() {
-            sink(f)?;
-        }
-        Ok(())
+        send_all(export.found.into_findings(), sink)
     }
 }
 

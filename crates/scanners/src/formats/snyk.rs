@@ -9,9 +9,7 @@
 use super::common::cvss::{set_cvss_vector, severity_from_cvss};
 use super::common::finding::fit_to_domain;
 use super::common::ids::cwe_in_json;
-use super::common::json::{
-    deserialize_json, is_json_array, json_date, json_f64, json_text, read_json_bytes,
-};
+use super::common::json::{json_date, json_f64, json_text, read_json_list};
 use super::common::text::non_empty;
 use super::common::title::title_from_candidates;
 use super::snyk_code::emit_sarif;
@@ -33,12 +31,9 @@ impl Parser for SnykScan {
         ctx: &Context,
         sink: &mut Sink<'_>,
     ) -> Result<(), ParseError> {
-        let bytes = read_json_bytes(SCAN_TYPE, input)?;
-        let projects: Vec<Project> = if is_json_array(&bytes) {
-            deserialize_json(SCAN_TYPE, &bytes)?
-        } else {
-            vec![deserialize_json(SCAN_TYPE, &bytes)?]
-        };
+        // `--all-projects` writes a list of projects, a single project is the object itself.
+        let projects: Vec<Project> =
+            read_json_list(SCAN_TYPE, input, |project: Project| Ok(vec![project]))?;
         for project in &projects {
             if project.vulnerabilities.is_none()
                 && let Some(runs) = &project.runs

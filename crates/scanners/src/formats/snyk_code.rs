@@ -8,9 +8,7 @@
 use super::common::date::day_of;
 use super::common::finding::fit_to_domain;
 use super::common::ids::{cwe_in_json, first_cwe_in};
-use super::common::json::{
-    deserialize_json, json_i64, json_line, json_text, read_json_bytes, reject_top_level_array,
-};
+use super::common::json::{json_i64, json_line, json_text, read_json_object};
 use super::common::title::title_from_candidates;
 use crate::{Context, ParseError, Parser, Sink};
 use chrono::NaiveDate;
@@ -32,9 +30,8 @@ impl Parser for SnykCodeScan {
         ctx: &Context,
         sink: &mut Sink<'_>,
     ) -> Result<(), ParseError> {
-        let bytes = read_json_bytes(SCAN_TYPE, input)?;
-        reject_top_level_array(SCAN_TYPE, &bytes, "a SARIF log object with a `runs` array")?;
-        let log: SarifLog = deserialize_json(SCAN_TYPE, &bytes)?;
+        let log: SarifLog =
+            read_json_object(SCAN_TYPE, input, "a SARIF log object with a `runs` array")?;
         emit_sarif(log.runs.as_deref().unwrap_or(&[]), ctx, sink)
     }
 }

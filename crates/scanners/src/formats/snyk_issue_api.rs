@@ -7,10 +7,7 @@
 
 use super::common::finding::fit_to_domain;
 use super::common::ids::cwe_in_field;
-use super::common::json::{
-    deserialize_json, json_date, json_f64, json_line, json_text, read_json_bytes,
-    reject_top_level_array,
-};
+use super::common::json::{json_date, json_f64, json_line, json_text, read_json_object};
 use super::common::text::non_empty;
 use super::common::title::title_from_candidates;
 use crate::{Context, ParseError, Parser, Sink};
@@ -31,13 +28,11 @@ impl Parser for SnykIssueApiScan {
         ctx: &Context,
         sink: &mut Sink<'_>,
     ) -> Result<(), ParseError> {
-        let bytes = read_json_bytes(SCAN_TYPE, input)?;
-        reject_top_level_array(
+        let doc: Document = read_json_object(
             SCAN_TYPE,
-            &bytes,
+            input,
             "a JSON:API document with a `data` array of issues",
         )?;
-        let doc: Document = deserialize_json(SCAN_TYPE, &bytes)?;
         for issue in doc.data.iter().flatten() {
             if let Some(f) = finding(issue, ctx) {
                 sink(fit_to_domain(f))?;

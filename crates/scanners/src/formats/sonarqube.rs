@@ -16,7 +16,7 @@
 //! all before it can hand out anything.
 
 use super::common::date::day_of;
-use super::common::finding::{FindingsByKey, fit_to_domain};
+use super::common::finding::{FindingsByKey, fit_to_domain, send_all};
 use super::common::html::{self, Element, Flow, Walk};
 use super::common::ids::{advisory_ids_in, first_cwe_in};
 use super::common::io_error;
@@ -735,10 +735,7 @@ impl Parser for SonarQube {
                 ));
             }
         };
-        for f in findings {
-            sink(f)?;
-        }
-        Ok(())
+        send_all(findings, sink)
     }
 }
 

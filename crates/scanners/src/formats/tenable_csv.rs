@@ -9,6 +9,7 @@
 
 use super::common::cvss::{cvss_score, cvss3_vector};
 use super::common::endpoint::{endpoint_from_parts, endpoint_from_url, push_endpoint};
+use super::common::finding::send_all;
 use super::common::ids::{cve_ids_in, cwes_in, is_cwe};
 use super::common::number::probability;
 use super::common::title::{Overflow, one_line_title};
@@ -243,10 +244,7 @@ pub(crate) fn parse(
         push_endpoint(&mut f.endpoints, row_endpoint(&cols, &record));
         f.occurrences = Some(f.occurrences.unwrap_or(0).saturating_add(1));
     }
-    for f in findings {
-        sink(f)?;
-    }
-    Ok(())
+    send_all(findings, sink)
 }
 
 fn csv_error(e: &csv::Error) -> ParseError {

@@ -18,7 +18,7 @@ use super::common::ids::{cwes_in, is_cwe};
 use super::common::number::probability;
 use super::common::title::{Overflow, one_line_title};
 use super::common::xml::{
-    check_depth, check_end, error_at, next_event, push_text, xml_attr, xml_reader,
+    Root, check_depth, check_end, error_at, next_event, push_text, xml_attr, xml_reader,
 };
 use super::tenable::{SCAN_TYPE, severity_from_level};
 use crate::{Context, ParseError, Sink};
@@ -32,6 +32,12 @@ use std::io::BufRead;
 const FIELD_CAP: usize = 64 * 1024;
 /// Plugin output of further hosts appended to a finding's description, at most.
 const OUTPUT_BUDGET: usize = 64 * 1024;
+
+const ROOT: Root = Root {
+    names: &["NessusClientData_v2"],
+    shown: "a <NessusClientData_v2>",
+    document: "a .nessus v2 export",
+};
 
 /// Where the reader is, as far as the findings care.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -202,15 +208,7 @@ pub(crate) fn parse(
                 let parent = stack.last().copied();
                 let here = match parent {
                     None => {
-                        if name != "NessusClientData_v2" {
-                            return Err(error_at(
-                                SCAN_TYPE,
-                                &reader,
-                                format!(
-                                    "expected a <NessusClientData_v2> root element (a .nessus v2 export), found <{name}>"
-                                ),
-                            ));
-                        }
+                        ROOT.check(SCAN_TYPE, &reader, name)?;
                         saw_root = true;
                         Ctx::Root
                     }
@@ -285,13 +283,7 @@ pub(crate) fn parse(
                 }
             }
             Event::Eof => {
-                check_end(
-                    SCAN_TYPE,
-                    &reader,
-                    "a <NessusClientData_v2>",
-                    saw_root,
-                    !stack.is_empty(),
-                )?;
+                check_end(SCAN_TYPE, &reader, &ROOT, saw_root, !stack.is_empty())?;
                 break;
             }
             Event::Empty(_)

@@ -1,6 +1,7 @@
 //! Findings as the domain accepts them, and folding repeated ones.
 
 use super::ids::is_cwe;
+use crate::{ParseError, Sink};
 use domain::{NewFinding, Status};
 use std::collections::{HashMap, HashSet};
 
@@ -53,6 +54,14 @@ pub(crate) fn fit_to_domain(mut f: NewFinding) -> NewFinding {
         f.status = Status::Active;
     }
     f
+}
+
+/// Hands each finding to the sink in order, stopping at the first one it refuses.
+pub(crate) fn send_all(
+    findings: impl IntoIterator<Item = NewFinding>,
+    sink: &mut Sink<'_>,
+) -> Result<(), ParseError> {
+    findings.into_iter().try_for_each(sink)
 }
 
 /// Findings folded by a key, in order of first appearance: formats whose tool lists the same

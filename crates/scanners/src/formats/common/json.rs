@@ -82,13 +82,13 @@ pub(crate) fn read_json_bytes(
 
 /// Whether the document in `bytes` is a JSON array: `[` or `{` tells which top-level shape a
 /// report has before committing to one.
-pub(crate) fn is_json_array(bytes: &[u8]) -> bool {
+fn is_json_array(bytes: &[u8]) -> bool {
     matches!(peek_first_significant_byte(&mut &*bytes), Ok(Some(b'[')))
 }
 
 /// Fails when the document is a JSON array where `expected` (an object) belongs: serde would
 /// otherwise read the array positionally into the object's fields.
-pub(crate) fn reject_top_level_array(
+fn reject_top_level_array(
     scan_type: &'static str,
     bytes: &[u8],
     expected: &str,
@@ -131,6 +131,33 @@ pub(crate) fn read_json_document<T: DeserializeOwned>(
     input: &mut dyn BufRead,
 ) -> Result<T, ParseError> {
     deserialize_json(scan_type, &read_json_bytes(scan_type, input)?)
+}
+
+/// [`read_json_document`] for a report whose top level is an object; a top-level array is
+/// refused as not `expected` ("a SARIF log object with a `runs` array").
+pub(crate) fn read_json_object<T: DeserializeOwned>(
+    scan_type: &'static str,
+    input: &mut dyn BufRead,
+    expected: &str,
+) -> Result<T, ParseError> {
+    let bytes = read_json_bytes(scan_type, input)?;
+    reject_top_level_array(scan_type, &bytes, expected)?;
+    deserialize_json(scan_type, &bytes)
+}
+
+/// A report that is a list of `T`, or an object `O` holding one (a page of an API, an
+/// export): the list as given, or the one `list_in` takes out of the object.
+pub(crate) fn read_json_list<T: DeserializeOwned, O: DeserializeOwned>(
+    scan_type: &'static str,
+    input: &mut dyn BufRead,
+    list_in: impl FnOnce(O) -> Result<Vec<T>, ParseError>,
+) -> Result<Vec<T>, ParseError> {
+    let bytes = read_json_bytes(scan_type, input)?;
+    if is_json_array(&bytes) {
+        deserialize_json(scan_type, &bytes)
+    } else {
+        list_in(deserialize_json(scan_type, &bytes)?)
+    }
 }
 
 /// Text from a string, number or boolean; `None` for null, empty strings and containers.

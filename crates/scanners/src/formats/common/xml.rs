@@ -67,12 +67,44 @@ pub(crate) fn check_depth<R>(
     Ok(())
 }
 
-/// At the end of the input: fails unless the root element (`root`, as in "an <issues>") was
-/// seen and no element is left `open` (a truncated report).
+/// The root element a format's documents have.
+pub(crate) struct Root {
+    /// The names it may have.
+    pub(crate) names: &'static [&'static str],
+    /// How errors name it, article included: "an <issues>".
+    pub(crate) shown: &'static str,
+    /// What a document with it is: "a Burp Scanner XML export".
+    pub(crate) document: &'static str,
+}
+
+impl Root {
+    /// Fails unless `name`, the document's first element, is this root.
+    pub(crate) fn check<R>(
+        &self,
+        scan_type: &'static str,
+        reader: &Reader<R>,
+        name: &str,
+    ) -> Result<(), ParseError> {
+        if self.names.contains(&name) {
+            return Ok(());
+        }
+        Err(error_at(
+            scan_type,
+            reader,
+            format!(
+                "expected {} root element ({}), found <{name}>",
+                self.shown, self.document
+            ),
+        ))
+    }
+}
+
+/// At the end of the input: fails unless the `root` element was seen and no element is left
+/// `open` (a truncated report).
 pub(crate) fn check_end<R>(
     scan_type: &'static str,
     reader: &Reader<R>,
-    root: &str,
+    root: &Root,
     saw_root: bool,
     open: bool,
 ) -> Result<(), ParseError> {
@@ -80,7 +112,10 @@ pub(crate) fn check_end<R>(
         return Err(error_at(
             scan_type,
             reader,
-            format!("expected {root} root element, found the end of the file"),
+            format!(
+                "expected {} root element, found the end of the file",
+                root.shown
+            ),
         ));
     }
     if open {
