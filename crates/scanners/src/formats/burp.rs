@@ -11,9 +11,7 @@ use super::common::finding::send_all;
 use super::common::html::html_to_markdown;
 use super::common::ids::cwes_in;
 use super::common::title::{Overflow, one_line_title};
-use super::common::xml::{
-    Root, check_depth, check_end, error_at, next_event, push_text, xml_attr, xml_reader,
-};
+use super::common::xml::{Root, error_at, push_text, read_document, xml_attr};
 use crate::{Context, ParseError, Parser, Sink};
 use domain::{NewFinding, RequestResponse, Severity, Status};
 use quick_xml::events::Event;
@@ -77,31 +75,20 @@ impl Parser for BurpParser {
         ctx: &Context,
         sink: &mut Sink<'_>,
     ) -> Result<(), ParseError> {
-        let mut reader = xml_reader(input);
-        let mut buf = Vec::new();
         // Element names below <issues>: ["issue", "requestresponse", "request"].
         let mut path: Vec<String> = Vec::new();
-        let mut depth = 0usize;
         let mut text = String::new();
         let mut base64 = false;
         let mut issue = Issue::default();
         let mut message = Message::default();
         let mut collab = Collaborator::default();
         let mut folded = Folded::default();
-        let mut saw_root = false;
 
-        loop {
-            let event = next_event(SCAN_TYPE, &mut reader, &mut buf)?;
-            match &event {
+        read_document(SCAN_TYPE, input, &ROOT, |event, depth, reader| {
+            match event {
                 Event::Start(start) => {
-                    let name = start.name();
-                    let name = name.as_ref();
-                    if depth == 0 {
-                        ROOT.check(SCAN_TYPE, &reader, name)?;
-                        saw_root = true;
-                    } else {
-                        check_depth(SCAN_TYPE, &reader, depth)?;
-                        path.push(name.to_owned());
+                    if depth > 0 {
+                        path.push(start.name().as_ref().to_owned());
                         match path_str(&path).as_slice() {
                             ["issue"] => issue = Issue::default(),
                             ["issue", "requestresponse"]
@@ -115,18 +102,16 @@ impl Parser for BurpParser {
                             _ => {}
                         }
                     }
-                    depth += 1;
                     text.clear();
                 }
                 Event::End(_) => {
-                    depth = depth.saturating_sub(1);
                     let value = std::mem::take(&mut text);
                     match path_str(&path).as_slice() {
                         ["issue"] => {
                             let done = std::mem::take(&mut issue);
                             folded
                                 .add(done, ctx)
-                                .map_err(|m| error_at(SCAN_TYPE, &reader, m))?;
+                                .map_err(|m| error_at(SCAN_TYPE, reader, m))?;
                         }
                         ["issue", "requestresponse"] => {
                             issue.messages.push(std::mem::take(&mut message))
@@ -167,19 +152,12 @@ impl Parser for BurpParser {
                     path.pop();
                 }
                 Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) => {
-                    push_text(&mut text, &event, FIELD_CAP);
+                    push_text(&mut text, event, FIELD_CAP);
                 }
-                Event::Eof => {
-                    check_end(SCAN_TYPE, &reader, &ROOT, saw_root, depth > 0)?;
-                    break;
-                }
-                Event::Empty(_)
-                | Event::Comment(_)
-                | Event::Decl(_)
-                | Event::PI(_)
-                | Event::DocType(_) => {}
+                _ => {}
             }
-        }
+            Ok(())
+        })?;
         send_all(folded.findings, sink)
     }
 }

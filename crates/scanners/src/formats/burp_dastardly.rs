@@ -7,9 +7,7 @@ use super::burp_common::burp_confidence;
 use super::common::endpoint::{endpoint_from_url, push_endpoint};
 use super::common::ids::{cve_ids_in, cwes_in, ghsa_ids_in};
 use super::common::title::{Overflow, one_line_title};
-use super::common::xml::{
-    Root, check_depth, check_end, next_event, push_text, xml_attr, xml_reader,
-};
+use super::common::xml::{Root, push_text, read_document, xml_attr};
 use crate::{Context, ParseError, Parser, Sink};
 use domain::{NewFinding, RequestResponse, Severity};
 use quick_xml::events::Event;
@@ -34,41 +32,25 @@ impl Parser for BurpDastardlyParser {
         ctx: &Context,
         sink: &mut Sink<'_>,
     ) -> Result<(), ParseError> {
-        let mut reader = xml_reader(input);
-        let mut buf = Vec::new();
-        let mut depth = 0usize;
         let mut suite = String::new();
         let mut case = String::new();
         let mut failure: Option<(String, String)> = None;
         let mut text = String::new();
-        let mut saw_root = false;
-        loop {
-            let event = next_event(SCAN_TYPE, &mut reader, &mut buf)?;
-            match &event {
-                Event::Start(start) => {
-                    let name = start.name();
-                    let name = name.as_ref();
-                    if depth == 0 {
-                        ROOT.check(SCAN_TYPE, &reader, name)?;
-                        saw_root = true;
+        read_document(SCAN_TYPE, input, &ROOT, |event, _, _| {
+            match event {
+                Event::Start(start) => match start.name().as_ref() {
+                    "testsuite" => suite = xml_attr(start, "name").unwrap_or_default(),
+                    "testcase" => case = xml_attr(start, "name").unwrap_or_default(),
+                    "failure" => {
+                        text.clear();
+                        failure = Some((
+                            xml_attr(start, "message").unwrap_or_default(),
+                            xml_attr(start, "type").unwrap_or_default(),
+                        ));
                     }
-                    check_depth(SCAN_TYPE, &reader, depth)?;
-                    depth += 1;
-                    match name {
-                        "testsuite" => suite = xml_attr(start, "name").unwrap_or_default(),
-                        "testcase" => case = xml_attr(start, "name").unwrap_or_default(),
-                        "failure" => {
-                            text.clear();
-                            failure = Some((
-                                xml_attr(start, "message").unwrap_or_default(),
-                                xml_attr(start, "type").unwrap_or_default(),
-                            ));
-                        }
-                        _ => {}
-                    }
-                }
+                    _ => {}
+                },
                 Event::End(end) => {
-                    depth = depth.saturating_sub(1);
                     if end.name().as_ref() == "failure"
                         && let Some((message, kind)) = failure.take()
                         && let Some(f) = finding(&suite, &case, &message, &kind, &text, ctx)
@@ -77,14 +59,12 @@ impl Parser for BurpDastardlyParser {
                     }
                 }
                 Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) if failure.is_some() => {
-                    push_text(&mut text, &event, FIELD_CAP);
-                }
-                Event::Eof => {
-                    return check_end(SCAN_TYPE, &reader, &ROOT, saw_root, depth > 0);
+                    push_text(&mut text, event, FIELD_CAP);
                 }
                 _ => {}
             }
-        }
+            Ok(())
+        })
     }
 }
 

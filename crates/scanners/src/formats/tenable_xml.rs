@@ -17,9 +17,7 @@ use super::common::endpoint::{endpoint_from_parts, endpoint_from_url};
 use super::common::ids::{cwes_in, is_cwe};
 use super::common::number::probability;
 use super::common::title::{Overflow, one_line_title};
-use super::common::xml::{
-    Root, check_depth, check_end, error_at, next_event, push_text, xml_attr, xml_reader,
-};
+use super::common::xml::{Root, error_at, push_text, read_document, xml_attr};
 use super::tenable::{SCAN_TYPE, severity_from_level};
 use crate::{Context, ParseError, Sink};
 use domain::{Endpoint, NewFinding, Severity};
@@ -189,29 +187,20 @@ pub(crate) fn parse(
     ctx: &Context,
     sink: &mut Sink<'_>,
 ) -> Result<(), ParseError> {
-    let mut reader = xml_reader(input);
-    let mut buf = Vec::new();
     let mut stack: Vec<Ctx> = Vec::new();
     let mut text = String::new();
     let mut text_truncated = false;
     let mut host = Host::default();
     let mut item = Item::default();
     let mut findings = Aggregator::default();
-    let mut saw_root = false;
 
-    loop {
-        let event = next_event(SCAN_TYPE, &mut reader, &mut buf)?;
-        match &event {
+    read_document(SCAN_TYPE, input, &ROOT, |event, _, reader| {
+        match event {
             Event::Start(start) => {
                 let name = start.name();
                 let name = name.as_ref();
-                let parent = stack.last().copied();
-                let here = match parent {
-                    None => {
-                        ROOT.check(SCAN_TYPE, &reader, name)?;
-                        saw_root = true;
-                        Ctx::Root
-                    }
+                let here = match stack.last().copied() {
+                    None => Ctx::Root,
                     Some(Ctx::Root) if name == "Report" => Ctx::Report,
                     Some(Ctx::Report) if name == "ReportHost" => {
                         host = Host {
@@ -249,7 +238,6 @@ pub(crate) fn parse(
                     }
                     Some(_) => Ctx::Other,
                 };
-                check_depth(SCAN_TYPE, &reader, stack.len())?;
                 stack.push(here);
             }
             Event::End(_) => match stack.pop() {
@@ -273,26 +261,19 @@ pub(crate) fn parse(
                     let done = std::mem::take(&mut item);
                     findings
                         .add(done, &host, ctx)
-                        .map_err(|m| error_at(SCAN_TYPE, &reader, m))?;
+                        .map_err(|m| error_at(SCAN_TYPE, reader, m))?;
                 }
                 _ => {}
             },
-            Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) => {
-                if collects_text(stack.last()) {
-                    text_truncated |= !push_text(&mut text, &event, FIELD_CAP);
-                }
+            Event::Text(_) | Event::CData(_) | Event::GeneralRef(_)
+                if collects_text(stack.last()) =>
+            {
+                text_truncated |= !push_text(&mut text, event, FIELD_CAP);
             }
-            Event::Eof => {
-                check_end(SCAN_TYPE, &reader, &ROOT, saw_root, !stack.is_empty())?;
-                break;
-            }
-            Event::Empty(_)
-            | Event::Comment(_)
-            | Event::Decl(_)
-            | Event::PI(_)
-            | Event::DocType(_) => {}
+            _ => {}
         }
-    }
+        Ok(())
+    })?;
     findings.emit(sink)
 }
 

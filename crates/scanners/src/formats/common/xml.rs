@@ -10,9 +10,46 @@ use std::io::BufRead;
 /// Deeper nesting than any real report is refused instead of growing the element stack.
 pub(crate) const MAX_DEPTH: usize = 1024;
 
+/// Reads `input` as an XML document whose root element is `root`, handing each event to
+/// `on_event` with the number of elements open around it (0 for the root's start and end)
+/// and the reader (for error positions). The root, and nesting up to [`MAX_DEPTH`], are
+/// checked before a start tag is handed on; the input must end with every element closed.
+pub(crate) fn read_document<R: BufRead>(
+    scan_type: &'static str,
+    input: R,
+    root: &Root,
+    mut on_event: impl FnMut(&Event<'_>, usize, &Reader<R>) -> Result<(), ParseError>,
+) -> Result<(), ParseError> {
+    let mut reader = xml_reader(input);
+    let mut buf = Vec::new();
+    let mut depth = 0usize;
+    let mut saw_root = false;
+    loop {
+        let event = next_event(scan_type, &mut reader, &mut buf)?;
+        let around = match &event {
+            Event::Start(start) => {
+                if depth == 0 {
+                    root.check(scan_type, &reader, start.name().as_ref())?;
+                    saw_root = true;
+                }
+                check_depth(scan_type, &reader, depth)?;
+                depth += 1;
+                depth - 1
+            }
+            Event::End(_) => {
+                depth = depth.saturating_sub(1);
+                depth
+            }
+            Event::Eof => return check_end(scan_type, &reader, root, saw_root, depth > 0),
+            _ => depth,
+        };
+        on_event(&event, around, &reader)?;
+    }
+}
+
 /// A reader configured the same way for every XML format: empty elements expanded into a
 /// start and an end (one code path), and a lone `&` in text tolerated (scanners write them).
-pub(crate) fn xml_reader<R: BufRead>(input: R) -> Reader<R> {
+fn xml_reader<R: BufRead>(input: R) -> Reader<R> {
     let mut reader = Reader::from_reader(input);
     let config = reader.config_mut();
     config.expand_empty_elements = true;
@@ -22,7 +59,7 @@ pub(crate) fn xml_reader<R: BufRead>(input: R) -> Reader<R> {
 
 /// The next event, read into `buf` (cleared first); malformed XML is a `ParseError` at the
 /// byte where quick-xml saw it.
-pub(crate) fn next_event<'b, R: BufRead>(
+fn next_event<'b, R: BufRead>(
     scan_type: &'static str,
     reader: &mut Reader<R>,
     buf: &'b mut Vec<u8>,
@@ -52,7 +89,7 @@ pub(crate) fn error_at<R>(
 
 /// Refuses an element opening at `depth` (the number of elements already open) past
 /// [`MAX_DEPTH`].
-pub(crate) fn check_depth<R>(
+fn check_depth<R>(
     scan_type: &'static str,
     reader: &Reader<R>,
     depth: usize,
@@ -101,7 +138,7 @@ impl Root {
 
 /// At the end of the input: fails unless the `root` element was seen and no element is left
 /// `open` (a truncated report).
-pub(crate) fn check_end<R>(
+fn check_end<R>(
     scan_type: &'static str,
     reader: &Reader<R>,
     root: &Root,
