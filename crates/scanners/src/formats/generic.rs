@@ -311,22 +311,19 @@ impl Document<'_, '_> {
 impl TopLevelArrays for Document<'_, '_> {
     const EXPECTING: &'static str = "an object with a `findings` array, or an array of findings";
     const MISSING: &'static str = "expected a `findings` array";
+    // Other top-level keys (a report name, a tool version) describe the report.
+    const KEYS: &'static [&'static str] = &["findings"];
     const ARRAY_TOO: bool = true;
 
     fn read_value<'de, A: MapAccess<'de>>(
         &mut self,
         walk: &JsonWalk,
-        key: &str,
+        _key: &str,
         map: &mut A,
-    ) -> Result<bool, A::Error> {
-        // Other top-level keys (a report name, a tool version) describe the report.
-        if key != "findings" {
-            return Ok(false);
-        }
+    ) -> Result<(), A::Error> {
         map.next_value_seed(EachElement::new(walk, "findings", |g, _| {
             self.each(walk, g)
-        }))?;
-        Ok(true)
+        }))
     }
 
     fn read_array<'de, A: SeqAccess<'de>>(

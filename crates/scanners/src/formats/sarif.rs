@@ -825,22 +825,19 @@ struct Log<'a, 'b> {
 impl TopLevelArrays for Log<'_, '_> {
     const EXPECTING: &'static str = "a SARIF log: an object with a `runs` array";
     const MISSING: &'static str = "expected a `runs` array (SARIF 2.1.0)";
+    const KEYS: &'static [&'static str] = &["runs"];
 
     fn read_value<'de, A: MapAccess<'de>>(
         &mut self,
         walk: &JsonWalk,
-        key: &str,
+        _key: &str,
         map: &mut A,
-    ) -> Result<bool, A::Error> {
-        if key != "runs" {
-            return Ok(false);
-        }
+    ) -> Result<(), A::Error> {
         map.next_value_seed(Runs {
             walk,
             ctx: self.ctx,
             sink: &mut *self.sink,
-        })?;
-        Ok(true)
+        })
     }
 }
 

@@ -265,28 +265,28 @@ impl TopLevelArrays for Report<'_> {
     const EXPECTING: &'static str = "a Semgrep JSON report: an object with a `results` array";
     const MISSING: &'static str =
         "expected a `results` array (semgrep --json) or a `vulns` array (Supply Chain export)";
+    const KEYS: &'static [&'static str] = &["results", "vulns"];
 
     fn read_value<'de, A: MapAccess<'de>>(
         &mut self,
         walk: &JsonWalk,
         key: &str,
         map: &mut A,
-    ) -> Result<bool, A::Error> {
+    ) -> Result<(), A::Error> {
         let (ctx, found) = (self.ctx, &mut self.found);
-        match key {
-            "results" => map.next_value_seed(EachElement::new(walk, "results", |r, _| {
+        if key == "results" {
+            map.next_value_seed(EachElement::new(walk, "results", |r, _| {
                 let f = fit_to_domain(result_finding(ctx, r));
                 found.add(location_key(&f), f, count_occurrence);
                 Ok(())
-            }))?,
-            "vulns" => map.next_value_seed(EachElement::new(walk, "vulns", |v, _| {
+            }))
+        } else {
+            map.next_value_seed(EachElement::new(walk, "vulns", |v, _| {
                 let f = fit_to_domain(vuln_finding(ctx, v));
                 found.add(location_key(&f), f, count_occurrence);
                 Ok(())
-            }))?,
-            _ => return Ok(false),
+            }))
         }
-        Ok(true)
     }
 }
 

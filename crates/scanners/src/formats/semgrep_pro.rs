@@ -333,23 +333,20 @@ impl TopLevelArrays for Export<'_> {
     const EXPECTING: &'static str =
         "a Semgrep Pro findings export: an object with a `findings` array";
     const MISSING: &'static str = "expected a `findings` array";
+    const KEYS: &'static [&'static str] = &["findings"];
 
     fn read_value<'de, A: MapAccess<'de>>(
         &mut self,
         walk: &JsonWalk,
-        key: &str,
+        _key: &str,
         map: &mut A,
-    ) -> Result<bool, A::Error> {
-        if key != "findings" {
-            return Ok(false);
-        }
+    ) -> Result<(), A::Error> {
         let (ctx, found) = (self.ctx, &mut self.found);
         map.next_value_seed(EachElement::new(walk, "findings", |p, _| {
             let f = fit_to_domain(finding(ctx, p));
             found.add(dedupe_key(&f), f, count_occurrence);
             Ok(())
-        }))?;
-        Ok(true)
+        }))
     }
 }
 

@@ -161,17 +161,18 @@ pub(crate) trait TopLevelArrays {
     const EXPECTING: &'static str;
     /// The error when the object has none of the arrays.
     const MISSING: &'static str;
+    /// The keys of the arrays; the values of other keys are skipped unread.
+    const KEYS: &'static [&'static str];
     /// Whether a bare array is accepted at the top level, read by [`Self::read_array`].
     const ARRAY_TOO: bool = false;
 
-    /// Reads the value of `key` and returns `true` when it is one of the arrays; returns
-    /// `false` without reading it otherwise.
+    /// Reads the value of `key`, one of [`Self::KEYS`].
     fn read_value<'de, A: MapAccess<'de>>(
         &mut self,
         walk: &JsonWalk,
         key: &str,
         map: &mut A,
-    ) -> Result<bool, A::Error>;
+    ) -> Result<(), A::Error>;
 
     /// Reads a top-level array, when [`Self::ARRAY_TOO`] allows one.
     fn read_array<'de, A: SeqAccess<'de>>(
@@ -229,8 +230,9 @@ impl<'de, R: TopLevelArrays> Visitor<'de> for TopLevel<'_, R> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut saw_array = false;
         while let Some(key) = map.next_key::<String>()? {
-            if self.report.read_value(self.walk, &key, &mut map)? {
+            if R::KEYS.contains(&key.as_str()) {
                 saw_array = true;
+                self.report.read_value(self.walk, &key, &mut map)?;
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
