@@ -119,7 +119,7 @@ impl ParseError {
     }
 
     /// From a serde_json error: keeps its line and column, and the path when given.
-    pub fn json(scan_type: &'static str, e: &serde_json::Error, path: Option<&str>) -> Self {
+    pub(crate) fn json(scan_type: &'static str, e: &serde_json::Error, path: Option<&str>) -> Self {
         let mut loc = Location::line_column(e.line() as u64, e.column() as u64);
         if let Some(p) = path {
             loc = loc.with_path(p);

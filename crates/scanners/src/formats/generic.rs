@@ -32,10 +32,10 @@ pub struct Generic;
 
 /// The separator of list values inside one CSV cell (`CVE-2021-1;CVE-2021-2`). Not a comma:
 /// a comma is CSV's own delimiter, so a `;` list can stand in a cell without quoting.
-pub const CSV_LIST_SEPARATOR: char = ';';
+pub(crate) const CSV_LIST_SEPARATOR: char = ';';
 
 /// Every field and column name, in the documented order.
-pub const FIELDS: &[&str] = &[
+pub(crate) const FIELDS: &[&str] = &[
     "title",
     "severity",
     "description",

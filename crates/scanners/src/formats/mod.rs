@@ -27,7 +27,7 @@ mod tenable_csv;
 mod tenable_xml;
 
 /// Every supported format, in the order the UI lists them.
-pub static ALL: &[ScanType] = &[
+pub(crate) static ALL: &[ScanType] = &[
     ScanType {
         name: sarif::NAME,
         description: "SARIF 2.1.0 from any static analysis tool (streamed, any size)",

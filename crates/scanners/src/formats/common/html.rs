@@ -48,15 +48,15 @@ const ENDS_P: &[&str] = &[
 pub(crate) struct Element {
     /// Lower-case tag name; `#document` for the root.
     pub(crate) name: String,
-    pub(crate) attrs: Vec<(String, String)>,
+    attrs: Vec<(String, String)>,
     /// Adjacent text is one node.
-    pub(crate) children: Vec<Node>,
+    children: Vec<Node>,
     /// Byte offset of the start tag in the input, for error locations.
     pub(crate) offset: usize,
 }
 
 #[derive(Debug)]
-pub(crate) enum Node {
+enum Node {
     Element(Element),
     Text(String),
 }
@@ -666,7 +666,7 @@ impl Builder {
 /// Decodes character references: `&amp;`, `&#8217;`, `&#x27;` and the named ones generated
 /// reports use; a numeric reference to no character (`&#0;`) is U+FFFD, as in HTML. Unknown
 /// names and a bare `&` stay as written.
-pub(crate) fn decode_entities(s: &str) -> Cow<'_, str> {
+fn decode_entities(s: &str) -> Cow<'_, str> {
     if !s.contains('&') {
         return Cow::Borrowed(s);
     }

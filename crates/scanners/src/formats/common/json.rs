@@ -59,7 +59,7 @@ pub(crate) fn peek_first_significant_byte(input: &mut dyn BufRead) -> std::io::R
 
 /// The whole input as bytes, for a document read whole, without a UTF-8 byte-order mark
 /// (Windows tools write one, and serde_json rejects it). Nothing but whitespace is an error.
-pub(crate) fn read_json_bytes(
+fn read_json_bytes(
     scan_type: &'static str,
     input: &mut dyn BufRead,
 ) -> Result<Vec<u8>, ParseError> {
@@ -110,7 +110,7 @@ fn reject_top_level_array(
 
 /// Deserializes a whole document, reporting a syntax or shape error with its line, column and
 /// path inside the document (`vulnerabilities[3].identifiers.CVE[0]`).
-pub(crate) fn deserialize_json<T: DeserializeOwned>(
+fn deserialize_json<T: DeserializeOwned>(
     scan_type: &'static str,
     bytes: &[u8],
 ) -> Result<T, ParseError> {

@@ -8,7 +8,7 @@ use quick_xml::events::{BytesRef, BytesStart, Event};
 use std::io::BufRead;
 
 /// Deeper nesting than any real report is refused instead of growing the element stack.
-pub(crate) const MAX_DEPTH: usize = 1024;
+const MAX_DEPTH: usize = 1024;
 
 /// Reads `input` as an XML document whose root element is `root`, handing each event to
 /// `on_event` with the number of elements open around it (0 for the root's start and end)
