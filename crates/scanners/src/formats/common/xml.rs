@@ -33,8 +33,9 @@ pub(crate) fn read_document<R: BufRead>(
                     saw_root = true;
                 }
                 check_depth(scan_type, &reader, depth)?;
+                let around = depth;
                 depth += 1;
-                depth - 1
+                around
             }
             Event::End(_) => {
                 depth = depth.saturating_sub(1);
