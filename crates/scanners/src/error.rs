@@ -68,7 +68,9 @@ impl fmt::Display for Location {
 pub struct ParseError {
     /// The scan type being parsed (`Semgrep JSON Report`).
     pub scan_type: &'static str,
-    pub location: Option<Location>,
+    /// Boxed so that `Result<_, ParseError>` stays small on the success path every parser and
+    /// sink call returns through; errors are rare, a location is read once.
+    pub location: Option<Box<Location>>,
     /// What was wrong, phrased as what was expected: "expected a `results` array".
     pub message: String,
     /// Set when the sink, not the input, stopped the parse.
@@ -90,17 +92,24 @@ impl fmt::Display for ParseError {
 }
 
 impl ParseError {
-    pub fn new(scan_type: &'static str, location: Option<Location>, message: impl Into<String>) -> Self {
+    pub fn new(
+        scan_type: &'static str,
+        location: Option<Location>,
+        message: impl Into<String>,
+    ) -> Self {
         ParseError {
             scan_type,
-            location,
+            location: location.map(Box::new),
             message: message.into(),
             aborted_by: None,
         }
     }
 
     /// The sink stopped the parse (e.g. a database write failed).
-    pub fn aborted(scan_type: &'static str, cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+    pub fn aborted(
+        scan_type: &'static str,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
         ParseError {
             scan_type,
             location: None,
@@ -110,7 +119,7 @@ impl ParseError {
     }
 
     /// From a serde_json error: keeps its line and column, and the path when given.
-    pub fn json(scan_type: &'static str, e: &serde_json::Error, path: Option<&str>) -> Self {
+    pub(crate) fn json(scan_type: &'static str, e: &serde_json::Error, path: Option<&str>) -> Self {
         let mut loc = Location::line_column(e.line() as u64, e.column() as u64);
         if let Some(p) = path {
             loc = loc.with_path(p);

@@ -2,10 +2,6 @@
 //! `unittests/scans/sarif/` of the same snapshot as the other fixtures); each test checks
 //! what `unittests/tools/test_sarif_parser.py` asserts for the file.
 
-// `ParseError` is the crate-wide error contract (lib.rs), passed by value through every
-// parser and sink; clippy's size lint would have it boxed in one module only.
-#![allow(clippy::result_large_err)]
-
 mod parser_checks;
 
 use domain::{Severity, Status};

@@ -1,9 +1,6 @@
 //! SARIF streaming: memory stays flat however many results a log has. Its own test binary,
 //! so that no other test shares the process whose peak memory it reads.
 
-// `ParseError` is the crate-wide error contract (lib.rs); see the format modules.
-#![allow(clippy::result_large_err)]
-
 use scanners::formats::sarif::Sarif;
 use scanners::{Context, Parser};
 

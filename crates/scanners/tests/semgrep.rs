@@ -1,10 +1,6 @@
 //! `Semgrep JSON Report` and `Semgrep Pro JSON Report` on DefectDojo's sample files:
 //! each test checks what `fixtures/scans/EXPECTED.md` lists for the file.
 
-// `ParseError` is the crate-wide error contract (lib.rs), passed by value through every
-// parser and sink; clippy's size lint would have it boxed in one module only.
-#![allow(clippy::result_large_err)]
-
 mod parser_checks;
 
 use domain::{Severity, Status};

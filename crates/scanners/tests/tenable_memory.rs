@@ -101,10 +101,6 @@ fn peak_rss_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
-#[expect(
-    clippy::result_large_err,
-    reason = "ParseError is the parser contract's error type (error.rs), not sized here"
-)]
 fn run(target_bytes: u64) {
     let mut input = BufReader::with_capacity(64 * 1024, GeneratedNessus::new(target_bytes));
     let mut findings = 0usize;

@@ -5,10 +5,12 @@
 //! own description layout; the unique id is the ASFF `Id`, and a repeated `Id` keeps the last
 //! copy in the place of the first.
 
-use super::common::{
-    JsonNumber, cvss_score, cvss3_vector, cvss4_vector, endpoint_from_parts, finding_title,
-    probability, read_json_document,
-};
+use super::common::cvss::{cvss3_vector, cvss4_vector};
+use super::common::date::day_of;
+use super::common::endpoint::endpoint_from_parts;
+use super::common::finding::send_all;
+use super::common::json::{json_f64, read_json_document};
+use super::common::title::{Overflow, one_line_title};
 use crate::{Context, ParseError, Parser, Sink};
 use domain::{NewFinding, Severity, Status};
 use serde::Deserialize;
@@ -83,7 +85,7 @@ struct Asff {
     workflow_state: Option<String>,
     verification_state: Option<String>,
     vulnerabilities: Option<Vec<Vulnerability>>,
-    epss_score: Option<JsonNumber>,
+    epss_score: Option<serde_json::Value>,
     finding_provider_fields: Option<ProviderFields>,
 }
 
@@ -91,7 +93,7 @@ struct Asff {
 #[serde(rename_all = "PascalCase")]
 struct AsffSeverity {
     label: Option<String>,
-    normalized: Option<JsonNumber>,
+    normalized: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -142,7 +144,7 @@ struct Vulnerability {
     related_vulnerabilities: Option<Vec<String>>,
     vendor: Option<Vendor>,
     cvss: Option<Vec<Cvss>>,
-    epss_score: Option<JsonNumber>,
+    epss_score: Option<serde_json::Value>,
     fix_available: Option<String>,
     reference_urls: Option<Vec<String>>,
 }
@@ -165,7 +167,7 @@ struct Vendor {
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct Cvss {
-    base_score: Option<JsonNumber>,
+    base_score: Option<serde_json::Value>,
     base_vector: Option<String>,
 }
 
@@ -191,10 +193,7 @@ impl Parser for AwsSecurityHubParser {
                 }
             }
         }
-        for f in out {
-            sink(f)?;
-        }
-        Ok(())
+        send_all(out, sink)
     }
 }
 
@@ -218,7 +217,7 @@ fn severity(asff: &Asff) -> Severity {
         Some("LOW") => Severity::Low,
         Some(_) => Severity::Info,
         // Without a label, ASFF's 0–100 normalized score decides (AWS's own bands).
-        None => match s.and_then(|s| s.normalized).and_then(JsonNumber::value) {
+        None => match s.and_then(|s| s.normalized.as_ref()).and_then(json_f64) {
             Some(n) if n >= 90.0 => Severity::Critical,
             Some(n) if n >= 70.0 => Severity::High,
             Some(n) if n >= 40.0 => Severity::Medium,
@@ -317,7 +316,8 @@ fn finding(asff: &Asff, ctx: &Context) -> Option<NewFinding> {
     }
 
     let raw_title = format!("{}{title_suffix}", asff.title.as_deref().unwrap_or(""));
-    let title = finding_title(&raw_title).or_else(|| finding_title(&asff.id))?;
+    let title = one_line_title(&raw_title, Overflow::Cut)
+        .or_else(|| one_line_title(&asff.id, Overflow::Cut))?;
     let mut f = NewFinding::new(ctx.test, title, severity(asff));
     f.status = status(asff);
     f.verified = asff.verification_state.as_deref() == Some("TRUE_POSITIVE");
@@ -330,8 +330,7 @@ fn finding(asff: &Asff, ctx: &Context) -> Option<NewFinding> {
         .first_observed_at
         .as_deref()
         .or(asff.created_at.as_deref())
-        .and_then(|d| d.get(..10))
-        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        .and_then(day_of);
     let recommendation = asff
         .remediation
         .as_ref()
@@ -413,7 +412,8 @@ fn finding(asff: &Asff, ctx: &Context) -> Option<NewFinding> {
     if f.epss_score.is_none() {
         f.epss_score = asff
             .epss_score
-            .and_then(JsonNumber::value)
+            .as_ref()
+            .and_then(json_f64)
             .filter(|e| (0.0..=1.0).contains(e));
     }
     Some(f)
@@ -469,7 +469,8 @@ fn inspector_details(asff: &Asff, f: &mut NewFinding, references: &mut Vec<Strin
         }
         if let Some(e) = v
             .epss_score
-            .and_then(JsonNumber::value)
+            .as_ref()
+            .and_then(json_f64)
             .filter(|e| (0.0..=1.0).contains(e))
         {
             f.epss_score = Some(e);
@@ -487,8 +488,9 @@ fn inspector_details(asff: &Asff, f: &mut NewFinding, references: &mut Vec<Strin
             {
                 f.cvss_v3_score = c
                     .base_score
-                    .and_then(JsonNumber::value)
-                    .and_then(|s| cvss_score(&s.to_string()));
+                    .as_ref()
+                    .and_then(json_f64)
+                    .filter(|s| (0.0..=10.0).contains(s));
                 f.cvss_v3_vector = Some(v3);
             } else if f.cvss_v4_vector.is_none()
                 && f.cvss_v3_vector.is_none()
@@ -496,8 +498,9 @@ fn inspector_details(asff: &Asff, f: &mut NewFinding, references: &mut Vec<Strin
             {
                 f.cvss_v4_score = c
                     .base_score
-                    .and_then(JsonNumber::value)
-                    .and_then(|s| cvss_score(&s.to_string()));
+                    .as_ref()
+                    .and_then(json_f64)
+                    .filter(|s| (0.0..=10.0).contains(s));
                 f.cvss_v4_vector = Some(v4);
             }
         }
@@ -519,8 +522,9 @@ fn inspector_details(asff: &Asff, f: &mut NewFinding, references: &mut Vec<Strin
     }
     if let Some(e) = asff
         .epss_score
-        .and_then(JsonNumber::value)
-        .and_then(|e| probability(&e.to_string()))
+        .as_ref()
+        .and_then(json_f64)
+        .filter(|e| (0.0..=1.0).contains(e))
     {
         f.epss_score = Some(e);
     }

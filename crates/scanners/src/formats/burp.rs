@@ -6,12 +6,13 @@
 //! endpoint and keeps every request/response pair; the folded findings are sent at the end.
 
 use super::burp_common::{bracketed, burp_confidence, http_message_from_base64};
-use super::common::{
-    cwe_numbers_in, endpoint_from_url, finding_title, push_capped, push_endpoint, xml_attr,
-    xml_entity_text, xml_reader, xml_syntax_error,
-};
-use super::html_text::html_to_markdown;
-use crate::{Context, Location, ParseError, Parser, Sink};
+use super::common::endpoint::{endpoint_from_url, push_endpoint};
+use super::common::finding::send_all;
+use super::common::html::html_to_markdown;
+use super::common::ids::cwes_in;
+use super::common::title::{Overflow, one_line_title};
+use super::common::xml::{Root, error_at, push_text, read_document, xml_attr};
+use crate::{Context, ParseError, Parser, Sink};
 use domain::{NewFinding, RequestResponse, Severity, Status};
 use quick_xml::events::Event;
 use std::collections::HashMap;
@@ -21,7 +22,12 @@ pub(crate) const SCAN_TYPE: &str = "Burp Scan";
 
 /// Longest text kept from one element (a request or response can be megabytes).
 const FIELD_CAP: usize = 4 << 20;
-const MAX_DEPTH: usize = 1024;
+
+const ROOT: Root = Root {
+    names: &["issues"],
+    shown: "an <issues>",
+    document: "a Burp Scanner XML export",
+};
 
 pub struct BurpParser;
 
@@ -69,46 +75,20 @@ impl Parser for BurpParser {
         ctx: &Context,
         sink: &mut Sink<'_>,
     ) -> Result<(), ParseError> {
-        let mut reader = xml_reader(input);
-        let mut buf = Vec::new();
         // Element names below <issues>: ["issue", "requestresponse", "request"].
         let mut path: Vec<String> = Vec::new();
-        let mut depth = 0usize;
         let mut text = String::new();
         let mut base64 = false;
         let mut issue = Issue::default();
         let mut message = Message::default();
         let mut collab = Collaborator::default();
         let mut folded = Folded::default();
-        let mut saw_root = false;
 
-        loop {
-            buf.clear();
-            let event = reader
-                .read_event_into(&mut buf)
-                .map_err(|e| xml_syntax_error(SCAN_TYPE, reader.error_position(), &e))?;
+        read_document(SCAN_TYPE, input, &ROOT, |event, depth, reader| {
             match event {
                 Event::Start(start) => {
-                    let name = start.name();
-                    let name = name.as_ref();
-                    if depth == 0 {
-                        if name != "issues" {
-                            return Err(at(
-                                &reader,
-                                format!(
-                                    "expected an <issues> root element (a Burp Scanner XML export), found <{name}>"
-                                ),
-                            ));
-                        }
-                        saw_root = true;
-                    } else {
-                        if depth >= MAX_DEPTH {
-                            return Err(at(
-                                &reader,
-                                format!("expected at most {MAX_DEPTH} nested elements"),
-                            ));
-                        }
-                        path.push(name.to_owned());
+                    if depth > 0 {
+                        path.push(start.name().as_ref().to_owned());
                         match path_str(&path).as_slice() {
                             ["issue"] => issue = Issue::default(),
                             ["issue", "requestresponse"]
@@ -117,21 +97,21 @@ impl Parser for BurpParser {
                             }
                             ["issue", "collaboratorEvent"] => collab = Collaborator::default(),
                             [.., "request" | "response"] => {
-                                base64 = xml_attr(&start, "base64").is_some_and(|v| v == "true");
+                                base64 = xml_attr(start, "base64").is_some_and(|v| v == "true");
                             }
                             _ => {}
                         }
                     }
-                    depth += 1;
                     text.clear();
                 }
                 Event::End(_) => {
-                    depth = depth.saturating_sub(1);
                     let value = std::mem::take(&mut text);
                     match path_str(&path).as_slice() {
                         ["issue"] => {
                             let done = std::mem::take(&mut issue);
-                            folded.add(done, ctx).map_err(|m| at(&reader, m))?;
+                            folded
+                                .add(done, ctx)
+                                .map_err(|m| error_at(SCAN_TYPE, reader, m))?;
                         }
                         ["issue", "requestresponse"] => {
                             issue.messages.push(std::mem::take(&mut message))
@@ -171,54 +151,19 @@ impl Parser for BurpParser {
                     }
                     path.pop();
                 }
-                Event::Text(t) => {
-                    push_capped(&mut text, &t.xml10_content(), FIELD_CAP);
+                Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) => {
+                    push_text(&mut text, event, FIELD_CAP);
                 }
-                Event::CData(t) => {
-                    push_capped(&mut text, &t.xml10_content(), FIELD_CAP);
-                }
-                Event::GeneralRef(r) => {
-                    if text.len() < FIELD_CAP {
-                        xml_entity_text(&r, &mut text);
-                    }
-                }
-                Event::Eof => {
-                    if !saw_root {
-                        return Err(at(
-                            &reader,
-                            "expected an <issues> root element, found the end of the file".into(),
-                        ));
-                    }
-                    if depth > 0 {
-                        return Err(at(
-                            &reader,
-                            "expected the closing tags of the open elements, found the end of the file (truncated report?)"
-                                .into(),
-                        ));
-                    }
-                    break;
-                }
-                Event::Empty(_)
-                | Event::Comment(_)
-                | Event::Decl(_)
-                | Event::PI(_)
-                | Event::DocType(_) => {}
+                _ => {}
             }
-        }
-        folded.emit(sink)
+            Ok(())
+        })?;
+        send_all(folded.findings, sink)
     }
 }
 
 fn path_str(path: &[String]) -> Vec<&str> {
     path.iter().map(String::as_str).collect()
-}
-
-fn at<R>(reader: &quick_xml::Reader<R>, message: String) -> ParseError {
-    ParseError::new(
-        SCAN_TYPE,
-        Some(Location::byte(reader.buffer_position())),
-        message,
-    )
 }
 
 fn decode(value: &str, base64: bool) -> String {
@@ -290,9 +235,12 @@ struct Folded {
 impl Folded {
     fn add(&mut self, issue: Issue, ctx: &Context) -> Result<(), String> {
         let title = if issue.name.trim().is_empty() && !issue.type_id.trim().is_empty() {
-            finding_title(&format!("Burp issue type {}", issue.type_id.trim()))
+            one_line_title(
+                &format!("Burp issue type {}", issue.type_id.trim()),
+                Overflow::Cut,
+            )
         } else {
-            finding_title(&issue.name)
+            one_line_title(&issue.name, Overflow::Cut)
         };
         let Some(title) = title else {
             return Err("expected a <name> or <type> in <issue>".to_owned());
@@ -368,7 +316,7 @@ impl Folded {
         }
         f.mitigation = Some(mitigation);
         f.references = Some(html_to_markdown(&issue.references));
-        f.cwes = cwe_numbers_in(&issue.classifications);
+        f.cwes = cwes_in(&issue.classifications);
         f.cwe = f.cwes.first().copied();
         f.param = param;
         f.scanner_confidence = burp_confidence(&issue.confidence);
@@ -380,17 +328,6 @@ impl Folded {
         f.occurrences = Some(1);
         self.findings.push(f);
         self.by_type.insert(key, self.findings.len() - 1);
-        Ok(())
-    }
-
-    #[expect(
-        clippy::result_large_err,
-        reason = "ParseError is the parser contract's error type (error.rs), not sized here"
-    )]
-    fn emit(self, sink: &mut Sink<'_>) -> Result<(), ParseError> {
-        for f in self.findings {
-            sink(f)?;
-        }
         Ok(())
     }
 }

@@ -3,13 +3,15 @@
 //! One finding per issue, as DefectDojo does (no folding).
 
 use super::burp_common::{burp_confidence, http_message_from_bytes};
-use super::common::{
-    JsonId, cwe_numbers_in, endpoint_from_url, finding_title, push_endpoint, read_json_document,
-};
-use super::html_text::html_to_markdown;
+use super::common::endpoint::{endpoint_from_url, push_endpoint};
+use super::common::html::html_to_markdown;
+use super::common::ids::cwes_in;
+use super::common::json::{json_text, read_json_document};
+use super::common::title::{Overflow, one_line_title};
 use crate::{Context, ParseError, Parser, Sink};
 use domain::{NewFinding, RequestResponse, Severity, Status};
 use serde::Deserialize;
+use serde_json::Value;
 use std::io::BufRead;
 
 pub(crate) const SCAN_TYPE: &str = "Burp REST API";
@@ -35,9 +37,9 @@ struct Issue {
     #[serde(default)]
     name: Option<String>,
     #[serde(default)]
-    type_index: Option<JsonId>,
+    type_index: Option<Value>,
     #[serde(default)]
-    serial_number: Option<JsonId>,
+    serial_number: Option<Value>,
     #[serde(default)]
     origin: Option<String>,
     #[serde(default)]
@@ -113,8 +115,8 @@ fn finding(issue: Issue, ctx: &Context) -> Option<NewFinding> {
     let title = issue
         .name
         .as_deref()
-        .and_then(finding_title)
-        .or_else(|| finding_title("Burp issue"))?;
+        .and_then(|n| one_line_title(n, Overflow::Cut))
+        .or_else(|| one_line_title("Burp issue", Overflow::Cut))?;
     let severity_raw = issue
         .severity
         .as_deref()
@@ -149,12 +151,12 @@ fn finding(issue: Issue, ctx: &Context) -> Option<NewFinding> {
     f.cwes = issue
         .vulnerability_classifications
         .as_deref()
-        .map(cwe_numbers_in)
+        .map(cwes_in)
         .unwrap_or_default();
     f.cwe = f.cwes.first().copied();
     f.scanner_confidence = issue.confidence.as_deref().and_then(burp_confidence);
-    f.unique_id_from_tool = issue.serial_number.as_ref().map(JsonId::text);
-    f.vuln_id_from_tool = issue.type_index.as_ref().map(JsonId::text);
+    f.unique_id_from_tool = issue.serial_number.as_ref().and_then(json_text);
+    f.vuln_id_from_tool = issue.type_index.as_ref().and_then(json_text);
     if let (Some(origin), Some(path)) = (&issue.origin, &issue.path) {
         push_endpoint(
             &mut f.endpoints,

@@ -4,11 +4,11 @@
 //! split into the matching finding fields. Findings go to the sink as each `<failure>` closes.
 
 use super::burp_common::burp_confidence;
-use super::common::{
-    cve_ids_in, cwe_numbers_in, endpoint_from_url, finding_title, ghsa_ids_in, push_capped,
-    push_endpoint, xml_attr, xml_entity_text, xml_reader, xml_syntax_error,
-};
-use crate::{Context, Location, ParseError, Parser, Sink};
+use super::common::endpoint::{endpoint_from_url, push_endpoint};
+use super::common::ids::{cve_ids_in, cwes_in, ghsa_ids_in};
+use super::common::title::{Overflow, one_line_title};
+use super::common::xml::{Root, push_text, read_document, xml_attr};
+use crate::{Context, ParseError, Parser, Sink};
 use domain::{NewFinding, RequestResponse, Severity};
 use quick_xml::events::Event;
 use std::io::BufRead;
@@ -16,7 +16,12 @@ use std::io::BufRead;
 pub(crate) const SCAN_TYPE: &str = "Burp Dastardly Scan";
 
 const FIELD_CAP: usize = 4 << 20;
-const MAX_DEPTH: usize = 1024;
+
+const ROOT: Root = Root {
+    names: &["testsuites", "testsuite"],
+    shown: "a <testsuites>",
+    document: "Dastardly's JUnit XML",
+};
 
 pub struct BurpDastardlyParser;
 
@@ -27,56 +32,25 @@ impl Parser for BurpDastardlyParser {
         ctx: &Context,
         sink: &mut Sink<'_>,
     ) -> Result<(), ParseError> {
-        let mut reader = xml_reader(input);
-        let mut buf = Vec::new();
-        let mut depth = 0usize;
         let mut suite = String::new();
         let mut case = String::new();
         let mut failure: Option<(String, String)> = None;
         let mut text = String::new();
-        let mut saw_root = false;
-        loop {
-            buf.clear();
-            let event = reader
-                .read_event_into(&mut buf)
-                .map_err(|e| xml_syntax_error(SCAN_TYPE, reader.error_position(), &e))?;
+        read_document(SCAN_TYPE, input, &ROOT, |event, _, _| {
             match event {
-                Event::Start(start) => {
-                    let name = start.name();
-                    let name = name.as_ref();
-                    if depth == 0 {
-                        if name != "testsuites" && name != "testsuite" {
-                            return Err(at(
-                                &reader,
-                                format!(
-                                    "expected a <testsuites> root element (Dastardly's JUnit XML), found <{name}>"
-                                ),
-                            ));
-                        }
-                        saw_root = true;
-                    }
-                    if depth >= MAX_DEPTH {
-                        return Err(at(
-                            &reader,
-                            format!("expected at most {MAX_DEPTH} nested elements"),
+                Event::Start(start) => match start.name().as_ref() {
+                    "testsuite" => suite = xml_attr(start, "name").unwrap_or_default(),
+                    "testcase" => case = xml_attr(start, "name").unwrap_or_default(),
+                    "failure" => {
+                        text.clear();
+                        failure = Some((
+                            xml_attr(start, "message").unwrap_or_default(),
+                            xml_attr(start, "type").unwrap_or_default(),
                         ));
                     }
-                    depth += 1;
-                    match name {
-                        "testsuite" => suite = xml_attr(&start, "name").unwrap_or_default(),
-                        "testcase" => case = xml_attr(&start, "name").unwrap_or_default(),
-                        "failure" => {
-                            text.clear();
-                            failure = Some((
-                                xml_attr(&start, "message").unwrap_or_default(),
-                                xml_attr(&start, "type").unwrap_or_default(),
-                            ));
-                        }
-                        _ => {}
-                    }
-                }
+                    _ => {}
+                },
                 Event::End(end) => {
-                    depth = depth.saturating_sub(1);
                     if end.name().as_ref() == "failure"
                         && let Some((message, kind)) = failure.take()
                         && let Some(f) = finding(&suite, &case, &message, &kind, &text, ctx)
@@ -84,44 +58,14 @@ impl Parser for BurpDastardlyParser {
                         sink(f)?;
                     }
                 }
-                Event::Text(t) if failure.is_some() => {
-                    push_capped(&mut text, &t.xml10_content(), FIELD_CAP);
-                }
-                Event::CData(t) if failure.is_some() => {
-                    push_capped(&mut text, &t.xml10_content(), FIELD_CAP);
-                }
-                Event::GeneralRef(r) if failure.is_some() && text.len() < FIELD_CAP => {
-                    xml_entity_text(&r, &mut text)
-                }
-                Event::Eof => {
-                    if !saw_root {
-                        return Err(at(
-                            &reader,
-                            "expected a <testsuites> root element, found the end of the file"
-                                .into(),
-                        ));
-                    }
-                    if depth > 0 {
-                        return Err(at(
-                            &reader,
-                            "expected the closing tags of the open elements, found the end of the file (truncated report?)"
-                                .into(),
-                        ));
-                    }
-                    return Ok(());
+                Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) if failure.is_some() => {
+                    push_text(&mut text, event, FIELD_CAP);
                 }
                 _ => {}
             }
-        }
+            Ok(())
+        })
     }
-}
-
-fn at<R>(reader: &quick_xml::Reader<R>, message: String) -> ParseError {
-    ParseError::new(
-        SCAN_TYPE,
-        Some(Location::byte(reader.buffer_position())),
-        message,
-    )
 }
 
 const SECTIONS: [&str; 9] = [
@@ -214,7 +158,8 @@ fn finding(
         Some((name, url)) => (name, Some(url)),
         None => (message, None),
     };
-    let title = finding_title(case).or_else(|| finding_title(message_name))?;
+    let title = one_line_title(case, Overflow::Cut)
+        .or_else(|| one_line_title(message_name, Overflow::Cut))?;
     let severity = Severity::parse(kind).unwrap_or(Severity::Info);
     let mut f = NewFinding::new(ctx.test, title, severity);
     let (preamble, parts) = sections(text);
@@ -230,7 +175,7 @@ fn finding(
     );
     f.references = section(&parts, &["References"]);
     let classifications = section(&parts, &["Vulnerability Classifications"]).unwrap_or_default();
-    f.cwes = cwe_numbers_in(&classifications);
+    f.cwes = cwes_in(&classifications);
     f.cwe = f.cwes.first().copied();
     f.vulnerability_ids = cve_ids_in(&f.description);
     f.vulnerability_ids.extend(ghsa_ids_in(&f.description));

@@ -3,13 +3,16 @@
 //! into one finding with every URL as an endpoint, as in DefectDojo.
 
 use super::burp_common::burp_confidence;
-use super::common::{
-    JsonId, cwe_numbers_in, endpoint_from_url, finding_title, push_endpoint, read_json_document,
-};
-use super::html_text::{Html, html_to_markdown};
+use super::common::endpoint::{endpoint_from_url, push_endpoint};
+use super::common::finding::send_all;
+use super::common::html::{self, html_to_markdown};
+use super::common::ids::cwes_in;
+use super::common::json::{json_text, read_json_document};
+use super::common::title::{Overflow, one_line_title};
 use crate::{Context, Location, ParseError, Parser, Sink};
 use domain::{NewFinding, RequestResponse, Severity};
 use serde::Deserialize;
+use serde_json::Value;
 use std::collections::HashMap;
 use std::io::BufRead;
 
@@ -48,7 +51,7 @@ struct IssueType {
     #[serde(default)]
     name: Option<String>,
     #[serde(default)]
-    type_index: Option<JsonId>,
+    type_index: Option<Value>,
     #[serde(default)]
     description_html: Option<String>,
     #[serde(default)]
@@ -102,7 +105,7 @@ impl Parser for BurpGraphqlParser {
                 .as_ref()
                 .and_then(|t| t.name.as_deref())
                 .unwrap_or("");
-            let Some(title) = finding_title(name) else {
+            let Some(title) = one_line_title(name, Overflow::Cut) else {
                 return Err(ParseError::new(
                     SCAN_TYPE,
                     Some(Location::default().with_path(format!("Issues[{i}].issue_type.name"))),
@@ -120,10 +123,7 @@ impl Parser for BurpGraphqlParser {
                 }
             }
         }
-        for f in findings {
-            sink(f)?;
-        }
-        Ok(())
+        send_all(findings, sink)
     }
 }
 
@@ -181,11 +181,11 @@ fn first(issue: Issue, title: domain::Title, ctx: &Context) -> NewFinding {
             "**CWE Information**\n{}",
             html_to_markdown(classes)
         ));
-        f.cwes = cwe_numbers_in(classes);
+        f.cwes = cwes_in(classes);
         f.cwe = f.cwes.first().copied();
     }
     f.references = Some(references);
-    f.vuln_id_from_tool = kind.and_then(|t| t.type_index.as_ref()).map(JsonId::text);
+    f.vuln_id_from_tool = kind.and_then(|t| t.type_index.as_ref()).and_then(json_text);
     f.scanner_confidence = issue.confidence.as_deref().and_then(burp_confidence);
     f.dynamic_finding = true;
     f.occurrences = Some(0);
@@ -245,8 +245,7 @@ fn segments_text(segments: Option<&[Segment]>) -> String {
     let mut out = String::new();
     for s in segments.unwrap_or(&[]) {
         if let Some(html) = s.data_html.as_deref().or(s.highlight_html.as_deref()) {
-            let doc = Html::parse(html);
-            out.push_str(&doc.raw_text(doc.root()));
+            out.push_str(&html::parse(html).raw_text());
         }
     }
     out

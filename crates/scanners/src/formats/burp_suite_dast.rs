@@ -5,12 +5,15 @@
 //!
 //! The "Issues found on <site>" tables give each issue type's URLs and severity; the "More
 //! details" containers give its texts, classifications and evidence. One finding per issue
-//! type, as DefectDojo makes. HTML is read with the forgiving reader in `html_text`: the
+//! type, as DefectDojo makes. HTML is read with the forgiving reader in `common::html`: the
 //! report is not well-formed XML.
 
 use super::burp_common::burp_confidence;
-use super::common::{cwe_numbers_in, endpoint_from_url, finding_title, push_endpoint};
-use super::html_text::{Html, NodeId};
+use super::common::endpoint::{endpoint_from_url, push_endpoint};
+use super::common::html::{self, Element};
+use super::common::ids::cwes_in;
+use super::common::io_error;
+use super::common::title::{Overflow, one_line_title};
 use crate::{Context, Location, ParseError, Parser, Sink};
 use domain::{Endpoint, NewFinding, RequestResponse, Severity};
 use std::collections::HashMap;
@@ -67,15 +70,15 @@ impl Parser for BurpSuiteDastParser {
         sink: &mut Sink<'_>,
     ) -> Result<(), ParseError> {
         let mut bytes = Vec::new();
-        input.read_to_end(&mut bytes).map_err(|e| {
-            ParseError::new(SCAN_TYPE, None, format!("could not read the report: {e}"))
-        })?;
+        input
+            .read_to_end(&mut bytes)
+            .map_err(|e| io_error(SCAN_TYPE, &e))?;
         let source = String::from_utf8_lossy(&bytes);
-        let html = Html::parse(&source);
-        let all = html.descendants(html.root());
+        let document = html::parse(&source);
+        let all = document.descendants();
         let looks_like_burp = all
             .iter()
-            .any(|n| html.has_class(*n, "issue-table") || html.has_class(*n, "issue-container"))
+            .any(|e| e.has_class("issue-table") || e.has_class("issue-container"))
             || source.contains("Burp Suite");
         if !looks_like_burp {
             return Err(ParseError::new(
@@ -86,17 +89,14 @@ impl Parser for BurpSuiteDastParser {
         }
 
         let mut entries = Entries::default();
-        for &section in all
+        for section in all
             .iter()
-            .filter(|n| html.name(**n) == "div" && html.has_class(**n, "section"))
+            .filter(|e| e.name == "div" && e.has_class("section"))
         {
-            read_issue_table(&html, section, &mut entries);
+            read_issue_table(section, &mut entries);
         }
-        for &container in all
-            .iter()
-            .filter(|n| html.has_class(**n, "issue-container"))
-        {
-            read_issue_details(&html, container, &mut entries);
+        for container in all.iter().filter(|e| e.has_class("issue-container")) {
+            read_issue_details(container, &mut entries);
         }
         for entry in entries.list {
             if let Some(f) = finding(entry, ctx) {
@@ -107,38 +107,34 @@ impl Parser for BurpSuiteDastParser {
     }
 }
 
-fn first_descendant(html: &Html, id: NodeId, pred: impl Fn(NodeId) -> bool) -> Option<NodeId> {
-    html.descendants(id).into_iter().find(|n| pred(*n))
+fn first_descendant(e: &Element, pred: impl Fn(&Element) -> bool) -> Option<&Element> {
+    e.descendants().into_iter().find(|d| pred(d))
 }
 
 /// "Issues found on https://site" + its table: issue-type rows ("Title [3]") followed by one
 /// row per URL (path, severity, confidence).
-fn read_issue_table(html: &Html, section: NodeId, entries: &mut Entries) {
-    let Some(heading) = first_descendant(html, section, |n| html.name(n) == "h1") else {
+fn read_issue_table(section: &Element, entries: &mut Entries) {
+    let Some(heading) = first_descendant(section, |e| e.name == "h1") else {
         return;
     };
-    let heading = html.text(heading);
+    let heading = heading.collapsed_text();
     let Some(site) = heading.strip_prefix("Issues found on ") else {
         return;
     };
     let site = site.trim().trim_end_matches('/');
-    let Some(table) = first_descendant(html, section, |n| {
-        html.name(n) == "table" && html.has_class(n, "issue-table")
-    }) else {
+    let Some(table) =
+        first_descendant(section, |e| e.name == "table" && e.has_class("issue-table"))
+    else {
         return;
     };
     let mut title: Option<String> = None;
-    for row in html
-        .descendants(table)
-        .into_iter()
-        .filter(|n| html.name(*n) == "tr")
-    {
-        let cells: Vec<NodeId> = html
-            .elements(row)
-            .filter(|c| html.name(*c) == "td")
-            .collect();
-        if html.has_class(row, "issue-type-row") {
-            let text = cells.first().map(|c| html.text(*c)).unwrap_or_default();
+    for row in table.descendants_named("tr") {
+        let cells: Vec<&Element> = row.children_named("td").collect();
+        if row.has_class("issue-type-row") {
+            let text = cells
+                .first()
+                .map(|c| c.collapsed_text())
+                .unwrap_or_default();
             // "Cookie scoped to parent domain [9]": the count is not part of the title.
             let name = match text.rsplit_once(' ') {
                 Some((name, count)) if count.starts_with('[') && count.ends_with(']') => {
@@ -155,13 +151,13 @@ fn read_issue_table(html: &Html, section: NodeId, entries: &mut Entries) {
         let Some(entry) = entries.get(t) else {
             continue;
         };
-        let path = html.text(*path_cell);
+        let path = path_cell.collapsed_text();
         let url = format!("{site}/{}", path.trim_start_matches('/'));
         push_endpoint(&mut entry.endpoints, endpoint_from_url(&url));
         entry.instances = entry.instances.saturating_add(1);
         if let Some(severity) = cells
             .get(1)
-            .map(|c| html.text(*c))
+            .map(|c| c.collapsed_text())
             .and_then(|s| Severity::parse(&s).ok())
         {
             // Instances of one type can differ; the finding takes the worst.
@@ -170,7 +166,7 @@ fn read_issue_table(html: &Html, section: NodeId, entries: &mut Entries) {
         if entry.confidence.is_none() {
             entry.confidence = cells
                 .get(2)
-                .map(|c| html.text(*c))
+                .map(|c| c.collapsed_text())
                 .as_deref()
                 .and_then(burp_confidence);
         }
@@ -179,11 +175,11 @@ fn read_issue_table(html: &Html, section: NodeId, entries: &mut Entries) {
 
 /// An issue container: `<h2>` title, then `<h3>` headings each followed by a `<div>`;
 /// newer reports wrap the request and response pairs in `div.evidence-container`.
-fn read_issue_details(html: &Html, container: NodeId, entries: &mut Entries) {
-    let Some(title) = html
-        .elements(container)
-        .find(|c| html.name(*c) == "h2")
-        .map(|h| html.text(h))
+fn read_issue_details(container: &Element, entries: &mut Entries) {
+    let Some(title) = container
+        .children_named("h2")
+        .next()
+        .map(|h| h.collapsed_text())
         .filter(|t| !t.is_empty())
     else {
         return;
@@ -191,25 +187,25 @@ fn read_issue_details(html: &Html, container: NodeId, entries: &mut Entries) {
     let Some(entry) = entries.get(&title) else {
         return;
     };
-    read_headed_blocks(html, container, entry);
-    for evidence in html
-        .elements(container)
-        .filter(|c| html.has_class(*c, "evidence-container"))
+    read_headed_blocks(container, entry);
+    for evidence in container
+        .elements()
+        .filter(|c| c.has_class("evidence-container"))
     {
-        read_headed_blocks(html, evidence, entry);
+        read_headed_blocks(evidence, entry);
     }
 }
 
-fn read_headed_blocks(html: &Html, parent: NodeId, entry: &mut Entry) {
-    let children: Vec<NodeId> = html.elements(parent).collect();
-    for (i, &child) in children.iter().enumerate() {
-        if html.name(child) != "h3" {
+fn read_headed_blocks(parent: &Element, entry: &mut Entry) {
+    let children: Vec<&Element> = parent.elements().collect();
+    for (i, child) in children.iter().enumerate() {
+        if child.name != "h3" {
             continue;
         }
-        let Some(&block) = children.get(i + 1).filter(|b| html.name(**b) == "div") else {
+        let Some(block) = children.get(i + 1).filter(|b| b.name == "div") else {
             continue;
         };
-        let header = html.text(child).replace(':', "");
+        let header = child.collapsed_text().replace(':', "");
         let header = header.trim();
         let target = match header.to_ascii_lowercase().as_str() {
             "issue detail" | "issue description" => &mut entry.description,
@@ -219,10 +215,10 @@ fn read_headed_blocks(html: &Html, parent: NodeId, entry: &mut Entry) {
                 &mut entry.mitigation
             }
             "references" | "vulnerability classifications" => {
-                let (list, names) = link_list(html, block);
+                let (list, names) = link_list(block);
                 if header.eq_ignore_ascii_case("vulnerability classifications") {
                     for name in &names {
-                        for n in cwe_numbers_in(name.split(':').next().unwrap_or("")) {
+                        for n in cwes_in(name.split(':').next().unwrap_or("")) {
                             if !entry.cwes.contains(&n) {
                                 entry.cwes.push(n);
                             }
@@ -233,16 +229,16 @@ fn read_headed_blocks(html: &Html, parent: NodeId, entry: &mut Entry) {
                 continue;
             }
             "request" => {
-                entry.requests.push(html.raw_text(block));
+                entry.requests.push(block.raw_text());
                 continue;
             }
             "response" => {
-                entry.responses.push(html.raw_text(block));
+                entry.responses.push(block.raw_text());
                 continue;
             }
             _ => continue,
         };
-        let content = html.markdown(block);
+        let content = block.markdown();
         append_once(target, header, &content);
     }
 }
@@ -258,16 +254,12 @@ fn append_once(field: &mut String, header: &str, content: &str) {
 }
 
 /// `- [text](href)` lines for the links of a list, and the link texts.
-fn link_list(html: &Html, block: NodeId) -> (String, Vec<String>) {
+fn link_list(block: &Element) -> (String, Vec<String>) {
     let mut list = String::new();
     let mut names = Vec::new();
-    for a in html
-        .descendants(block)
-        .into_iter()
-        .filter(|n| html.name(*n) == "a")
-    {
-        let text = html.text(a);
-        let href = html.attr(a, "href").unwrap_or("").trim();
+    for a in block.descendants_named("a") {
+        let text = a.collapsed_text();
+        let href = a.attr("href").unwrap_or("").trim();
         if href.is_empty() {
             list.push_str(&format!("- {text}\n"));
         } else {
@@ -279,7 +271,7 @@ fn link_list(html: &Html, block: NodeId) -> (String, Vec<String>) {
 }
 
 fn finding(entry: Entry, ctx: &Context) -> Option<NewFinding> {
-    let title = finding_title(&entry.title)?;
+    let title = one_line_title(&entry.title, Overflow::Cut)?;
     let mut f = NewFinding::new(ctx.test, title, entry.severity.unwrap_or(Severity::Info));
     f.description = entry.description;
     f.impact = Some(entry.impact);

@@ -14,14 +14,11 @@
 //! PROPOSED_NOT_EXPLOITABLE, CONFIRMED and URGENT are open (the last two confirmed by a person);
 //! a result whose status is FIXED is closed.
 
-// `ParseError` is the crate's error contract (location, message, cause); it travels once per
-// parse, on the failure path, so its size costs nothing worth boxing it for.
-#![allow(clippy::result_large_err)]
-
-use super::json_helpers::{
-    cwe_number, deserialize_json, finding_title, json_date, json_f64, json_line, json_text,
-    keep_importable, non_empty, read_json_bytes, reject_top_level_array,
-};
+use super::common::finding::fit_to_domain;
+use super::common::ids::cwe_in_json;
+use super::common::json::{json_date, json_f64, json_line, json_text, read_json_object};
+use super::common::text::non_empty;
+use super::common::title::title_from_candidates;
 use crate::{Context, ParseError, Parser, Sink};
 use domain::{NewFinding, Severity, Status};
 use serde::Deserialize;
@@ -40,9 +37,7 @@ impl Parser for CheckmarxOneScan {
         ctx: &Context,
         sink: &mut Sink<'_>,
     ) -> Result<(), ParseError> {
-        let bytes = read_json_bytes(SCAN_TYPE, input)?;
-        reject_top_level_array(SCAN_TYPE, &bytes, "a Checkmarx ONE export object")?;
-        let doc: Document = deserialize_json(SCAN_TYPE, &bytes)?;
+        let doc: Document = read_json_object(SCAN_TYPE, input, "a Checkmarx ONE export object")?;
         let cwe_store = doc.vulnerability_details.as_deref().unwrap_or(&[]);
         for query in doc
             .scan_results
@@ -50,9 +45,9 @@ impl Parser for CheckmarxOneScan {
             .flat_map(|s| s.results_list.iter().flatten())
         {
             for instance in query.vulnerabilities.iter().flatten() {
-                sink(keep_importable(report_sast_finding(
+                sink(fit_to_domain(report_sast_finding(
                     query, instance, cwe_store, ctx,
-                )?))?;
+                )))?;
             }
         }
         for tech in doc
@@ -62,9 +57,9 @@ impl Parser for CheckmarxOneScan {
         {
             for query in tech.queries.iter().flatten() {
                 for instance in query.results_list.iter().flatten() {
-                    sink(keep_importable(report_iac_finding(
+                    sink(fit_to_domain(report_iac_finding(
                         tech, query, instance, ctx,
-                    )?))?;
+                    )))?;
                 }
             }
         }
@@ -74,12 +69,12 @@ impl Parser for CheckmarxOneScan {
             .and_then(|s| s.end_time.as_ref().or(s.start_time.as_ref()))
             .and_then(json_date);
         for v in doc.vulnerabilities.iter().flatten() {
-            let mut f = gitlab_finding(v, ctx)?;
+            let mut f = gitlab_finding(v, ctx);
             f.date = scan_day;
-            sink(keep_importable(f))?;
+            sink(fit_to_domain(f))?;
         }
         for r in doc.results.iter().flatten() {
-            sink(keep_importable(result_finding(r, ctx)?))?;
+            sink(fit_to_domain(result_finding(r, ctx)))?;
         }
         Ok(())
     }
@@ -436,7 +431,7 @@ fn node_list(nodes: &[Node]) -> String {
         .join("\n---\n")
 }
 
-fn result_finding(r: &CxResult, ctx: &Context) -> Result<NewFinding, ParseError> {
+fn result_finding(r: &CxResult, ctx: &Context) -> NewFinding {
     let kind = r.kind.as_deref().unwrap_or("").trim();
     let empty = ResultData::default();
     let data = r.data.as_ref().unwrap_or(&empty);
@@ -472,18 +467,18 @@ fn result_finding(r: &CxResult, ctx: &Context) -> Result<NewFinding, ParseError>
     let first_line = description.lines().next().unwrap_or("").to_owned();
     let mut f = NewFinding::new(
         ctx.test,
-        finding_title(SCAN_TYPE, title.as_deref().unwrap_or(""), &first_line)?,
+        title_from_candidates([title.as_deref()], &first_line),
         severity,
     );
     f.static_finding = true;
     f.date = r.first_found_at.as_ref().and_then(json_date);
-    let (status, verified) = triage(r.state.as_deref(), r.status.as_deref());
-    f.status = status;
-    f.verified = verified;
+    (f.status, f.verified) = triage(r.state.as_deref(), r.status.as_deref());
     f.tags = non_empty(Some(kind)).into_iter().collect();
 
     let details = r.vulnerability_details.as_ref();
-    f.cwe = details.and_then(|d| d.cwe_id.as_ref()).and_then(cwe_number);
+    f.cwe = details
+        .and_then(|d| d.cwe_id.as_ref())
+        .and_then(cwe_in_json);
     f.cwes = f.cwe.into_iter().collect();
 
     // The results API's `id` is the result's own hash for SAST and KICS; for SCA it is the
@@ -587,7 +582,7 @@ fn result_finding(r: &CxResult, ctx: &Context) -> Result<NewFinding, ParseError>
         }
     }
     f.description = text;
-    Ok(f)
+    f
 }
 
 /// `Npm-postcss-7.0.39` → (`postcss`, `7.0.39`): the ecosystem, then the name, then the version
@@ -608,8 +603,8 @@ fn report_sast_finding(
     v: &SastInstance,
     store: &[QueryDetails],
     ctx: &Context,
-) -> Result<NewFinding, ParseError> {
-    let cwe = q.cwe_id.as_ref().and_then(cwe_number);
+) -> NewFinding {
+    let cwe = q.cwe_id.as_ref().and_then(cwe_in_json);
     // The report's per-query details are keyed by query name; DefectDojo matched them by CWE,
     // which picks the wrong text when two queries share a CWE.
     let info = store
@@ -618,7 +613,7 @@ fn report_sast_finding(
         .or_else(|| {
             store
                 .iter()
-                .find(|d| cwe.is_some() && d.cwe_id.as_ref().and_then(cwe_number) == cwe)
+                .find(|d| cwe.is_some() && d.cwe_id.as_ref().and_then(cwe_in_json) == cwe)
         });
 
     let raw_title = q
@@ -628,7 +623,7 @@ fn report_sast_finding(
         .unwrap_or("SAST Finding");
     let mut f = NewFinding::new(
         ctx.test,
-        finding_title(SCAN_TYPE, &spaced(raw_title), "SAST Finding")?,
+        title_from_candidates([Some(spaced(raw_title).as_str())], "SAST Finding"),
         severity_of(v.severity.as_deref()),
     );
     f.static_finding = true;
@@ -642,9 +637,7 @@ fn report_sast_finding(
         .as_ref()
         .or(v.found_date.as_ref())
         .and_then(json_date);
-    let (status, verified) = triage(v.state.as_deref(), v.status.as_deref());
-    f.status = status;
-    f.verified = verified;
+    (f.status, f.verified) = triage(v.state.as_deref(), v.status.as_deref());
     f.tags = vec!["sast".to_owned()];
 
     let mut text = q.description.clone().unwrap_or_default();
@@ -667,7 +660,7 @@ fn report_sast_finding(
         }
     }
     f.references = (!refs.is_empty()).then_some(refs);
-    Ok(f)
+    f
 }
 
 fn report_iac_finding(
@@ -675,12 +668,12 @@ fn report_iac_finding(
     q: &IacQuery,
     v: &IacInstance,
     ctx: &Context,
-) -> Result<NewFinding, ParseError> {
+) -> NewFinding {
     let tech_name = tech.name.as_deref().unwrap_or("IaC Finding");
     let query = q.query_name.as_deref().unwrap_or("");
     let mut f = NewFinding::new(
         ctx.test,
-        finding_title(SCAN_TYPE, &format!("{tech_name}: {query}"), tech_name)?,
+        title_from_candidates([Some(format!("{tech_name}: {query}").as_str())], tech_name),
         severity_of(v.severity.as_deref()),
     );
     f.static_finding = true;
@@ -692,9 +685,7 @@ fn report_iac_finding(
         .as_ref()
         .or(v.last_detection_date.as_ref())
         .and_then(json_date);
-    let (status, verified) = triage(v.state.as_deref(), v.status.as_deref());
-    f.status = status;
-    f.verified = verified;
+    (f.status, f.verified) = triage(v.state.as_deref(), v.status.as_deref());
     f.tags = vec!["iac".to_owned()];
     let mut text = format!(
         "{}\n\n**Category**: {}\n**Issue Type**: {}",
@@ -711,10 +702,10 @@ fn report_iac_finding(
         v.actual_value.as_deref().unwrap_or(""),
         v.expected_value.as_deref().unwrap_or("")
     ));
-    Ok(f)
+    f
 }
 
-fn gitlab_finding(v: &GitlabVulnerability, ctx: &Context) -> Result<NewFinding, ParseError> {
+fn gitlab_finding(v: &GitlabVulnerability, ctx: &Context) -> NewFinding {
     let idents = v.identifiers.as_deref().unwrap_or(&[]);
     let location = v.location.as_ref();
     let file = location.and_then(|l| non_empty(l.file.as_deref()));
@@ -724,7 +715,7 @@ fn gitlab_finding(v: &GitlabVulnerability, ctx: &Context) -> Result<NewFinding, 
     let fallback = v.message.as_deref().unwrap_or("");
     let mut f = NewFinding::new(
         ctx.test,
-        finding_title(SCAN_TYPE, &name, fallback)?,
+        title_from_candidates([Some(name.as_str())], fallback),
         severity_of(v.severity.as_deref()),
     );
     f.static_finding = true;
@@ -740,7 +731,7 @@ fn gitlab_finding(v: &GitlabVulnerability, ctx: &Context) -> Result<NewFinding, 
                 .as_deref()
                 .is_some_and(|k| k.eq_ignore_ascii_case("cwe"))
         })
-        .filter_map(|i| i.value.as_ref().and_then(cwe_number))
+        .filter_map(|i| i.value.as_ref().and_then(cwe_in_json))
         .collect();
     f.cwe = f.cwes.first().copied();
     f.mitigation = non_empty(v.solution.as_deref());
@@ -766,7 +757,7 @@ fn gitlab_finding(v: &GitlabVulnerability, ctx: &Context) -> Result<NewFinding, 
         text.push_str(&format!("\n\n**Location**: {file} (lines {start}–{end})"));
     }
     f.description = text;
-    Ok(f)
+    f
 }
 
 #[cfg(test)]

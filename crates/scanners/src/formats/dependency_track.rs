@@ -6,14 +6,12 @@
 //! The finding's identity is Dependency-Track's `matrix` (`project:component:vulnerability`
 //! UUIDs); the vulnerability's UUID is the tool's vulnerability id.
 
-// `ParseError` is the crate's error contract (location, message, cause); it travels once per
-// parse, on the failure path, so its size costs nothing worth boxing it for.
-#![allow(clippy::result_large_err)]
-
-use super::json_helpers::{
-    cwe_number, deserialize_json, finding_title, first_json_byte, json_date, json_f64, json_text,
-    keep_importable, non_empty, read_json_bytes, set_cvss_vector,
-};
+use super::common::cvss::set_cvss_vector;
+use super::common::finding::{fit_to_domain, send_all};
+use super::common::ids::cwe_in_json;
+use super::common::json::{json_date, json_f64, json_text, read_json_list};
+use super::common::text::non_empty;
+use super::common::title::title_from_candidates;
 use crate::{Context, ParseError, Parser, Sink};
 use domain::{NewFinding, Severity, Status};
 use serde::Deserialize;
@@ -32,19 +30,14 @@ impl Parser for DependencyTrackFpf {
         ctx: &Context,
         sink: &mut Sink<'_>,
     ) -> Result<(), ParseError> {
-        let bytes = read_json_bytes(SCAN_TYPE, input)?;
-        let findings: Vec<DtFinding> = if first_json_byte(&bytes) == Some(b'[') {
-            deserialize_json(SCAN_TYPE, &bytes)?
-        } else {
-            // A missing or null `findings` is an export of a project without findings.
-            deserialize_json::<Export>(SCAN_TYPE, &bytes)?
-                .findings
-                .unwrap_or_default()
-        };
-        for f in &findings {
-            sink(keep_importable(finding(f, ctx)?))?;
-        }
-        Ok(())
+        // A missing or null `findings` is an export of a project without findings.
+        let findings: Vec<DtFinding> = read_json_list(SCAN_TYPE, input, |export: Export| {
+            Ok(export.findings.unwrap_or_default())
+        })?;
+        send_all(
+            findings.iter().map(|f| fit_to_domain(finding(f, ctx))),
+            sink,
+        )
     }
 }
 
@@ -163,7 +156,7 @@ const ALIAS_KEYS: [&str; 7] = [
     "vulnDbId",
 ];
 
-fn finding(d: &DtFinding, ctx: &Context) -> Result<NewFinding, ParseError> {
+fn finding(d: &DtFinding, ctx: &Context) -> NewFinding {
     let c = &d.component;
     let v = &d.vulnerability;
     let name = component_name(c);
@@ -184,7 +177,7 @@ fn finding(d: &DtFinding, ctx: &Context) -> Result<NewFinding, ParseError> {
     };
     let mut f = NewFinding::new(
         ctx.test,
-        finding_title(SCAN_TYPE, &title, vuln_id)?,
+        title_from_candidates([Some(title.as_str())], vuln_id),
         severity,
     );
     f.static_finding = true;
@@ -212,12 +205,12 @@ fn finding(d: &DtFinding, ctx: &Context) -> Result<NewFinding, ParseError> {
     f.cwes = v
         .cwe_id
         .iter()
-        .filter_map(cwe_number)
+        .filter_map(cwe_in_json)
         .chain(
             v.cwes
                 .iter()
                 .flatten()
-                .filter_map(|c| c.cwe_id.as_ref().and_then(cwe_number)),
+                .filter_map(|c| c.cwe_id.as_ref().and_then(cwe_in_json)),
         )
         .collect();
     // No CWE: CWE-1035, "Using Components with Known Vulnerabilities", as DefectDojo files it.
@@ -280,10 +273,8 @@ fn finding(d: &DtFinding, ctx: &Context) -> Result<NewFinding, ParseError> {
         .and_then(|a| a.attributed_on.as_ref())
         .and_then(json_date);
 
-    let (status, verified) = analysis_status(analysis);
-    f.status = status;
-    f.verified = verified;
-    Ok(f)
+    (f.status, f.verified) = analysis_status(analysis);
+    f
 }
 
 /// The package's full name: its group belongs to it (`org.apache.logging.log4j:log4j-core`,

@@ -13,19 +13,16 @@
 //! the title is forgiving: empty falls back to `vuln_id_from_tool`, then
 //! `unique_id_from_tool`; too long is cut (see `title_from_candidates`).
 
-// `ParseError` is the crate-wide error contract (lib.rs), passed by value through every
-// parser and sink; clippy's size lint would have it boxed in one module only.
-#![allow(clippy::result_large_err)]
-
-use super::common::{
-    EachElement, JsonWalk, ScalarText, cwe_from_text, io_error, null_as_default,
-    peek_first_significant_byte, title_from_candidates,
-};
+use super::common::date::day_of;
+use super::common::ids::{first_cwe_in, is_cwe};
+use super::common::io_error;
+use super::common::json::{ScalarText, null_as_default, peek_first_significant_byte};
+use super::common::json_walk::{EachElement, JsonWalk, TopLevelArrays, walk_top_level};
+use super::common::title::title_from_candidates;
 use crate::{Context, Location, ParseError, Parser, Sink};
 use domain::{Endpoint, NewFinding, RequestResponse, Severity, Status};
 use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use std::fmt;
+use serde::de::{MapAccess, SeqAccess, Visitor};
 use std::io::BufRead;
 
 pub const NAME: &str = "Generic Findings Import";
@@ -35,10 +32,10 @@ pub struct Generic;
 
 /// The separator of list values inside one CSV cell (`CVE-2021-1;CVE-2021-2`). Not a comma:
 /// a comma is CSV's own delimiter, so a `;` list can stand in a cell without quoting.
-pub const CSV_LIST_SEPARATOR: char = ';';
+pub(crate) const CSV_LIST_SEPARATOR: char = ';';
 
 /// Every field and column name, in the documented order.
-pub const FIELDS: &[&str] = &[
+pub(crate) const FIELDS: &[&str] = &[
     "title",
     "severity",
     "description",
@@ -153,9 +150,9 @@ fn parse_cwe(field: &str, raw: &str) -> Result<i32, FieldError> {
     let t = raw.trim();
     let n = match t.parse::<i64>() {
         Ok(n) => i32::try_from(n).ok(),
-        Err(_) => cwe_from_text(t),
+        Err(_) => first_cwe_in(t),
     };
-    n.filter(|n| (1..=99_999).contains(n)).ok_or_else(|| {
+    n.filter(|n| is_cwe(*n)).ok_or_else(|| {
         field_error(
             field,
             format!("expected a CWE number (1–99999) or `CWE-n`, found '{raw}'"),
@@ -165,8 +162,7 @@ fn parse_cwe(field: &str, raw: &str) -> Result<i32, FieldError> {
 
 fn parse_day(field: &str, raw: &str) -> Result<chrono::NaiveDate, FieldError> {
     let t = raw.trim();
-    t.get(..10)
-        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+    day_of(t)
         .filter(|_| t.len() == 10 || t.as_bytes().get(10) == Some(&b'T'))
         .ok_or_else(|| {
             field_error(
@@ -287,21 +283,17 @@ impl GenericFinding {
 
 // JSON
 
+/// The document's top level: `{"findings": [...]}` or the bare list, each finding checked and
+/// handed on as it is read.
 struct Document<'a, 'b> {
-    walk: &'a JsonWalk,
     ctx: &'a Context,
     sink: &'a mut Sink<'b>,
 }
 
 impl Document<'_, '_> {
-    fn each(
-        walk: &JsonWalk,
-        ctx: &Context,
-        sink: &mut Sink<'_>,
-        g: GenericFinding,
-    ) -> Result<(), ParseError> {
-        match g.into_finding(ctx) {
-            Ok(f) => sink(f),
+    fn each(&mut self, walk: &JsonWalk, g: GenericFinding) -> Result<(), ParseError> {
+        match g.into_finding(self.ctx) {
+            Ok(f) => (self.sink)(f),
             Err((field, message)) => {
                 let at = walk
                     .path()
@@ -316,44 +308,30 @@ impl Document<'_, '_> {
     }
 }
 
-impl<'de> DeserializeSeed<'de> for Document<'_, '_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
+impl TopLevelArrays for Document<'_, '_> {
+    const EXPECTING: &'static str = "an object with a `findings` array, or an array of findings";
+    const MISSING: &'static str = "expected a `findings` array";
+    // Other top-level keys (a report name, a tool version) describe the report.
+    const KEYS: &'static [&'static str] = &["findings"];
+    const ARRAY_TOO: bool = true;
 
-impl<'de> Visitor<'de> for Document<'_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an object with a `findings` array, or an array of findings")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let Document { walk, ctx, sink } = self;
-        let mut saw_findings = false;
-        while let Some(key) = map.next_key::<String>()? {
-            if key == "findings" {
-                saw_findings = true;
-                let sink = &mut *sink;
-                map.next_value_seed(EachElement::new(walk, "findings", |g, _| {
-                    Document::each(walk, ctx, sink, g)
-                }))?;
-            } else {
-                // Other top-level keys (a report name, a tool version) describe the report.
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        if !saw_findings {
-            return Err(walk.stop(walk.error_here("expected a `findings` array")));
-        }
-        Ok(())
+    fn read_value<'de, A: MapAccess<'de>>(
+        &mut self,
+        walk: &JsonWalk,
+        _key: &str,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        map.next_value_seed(EachElement::new(walk, "findings", |g, _| {
+            self.each(walk, g)
+        }))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        let Document { walk, ctx, sink } = self;
-        EachElement::new(walk, "findings", |g, _| Document::each(walk, ctx, sink, g)).visit_seq(seq)
+    fn read_array<'de, A: SeqAccess<'de>>(
+        &mut self,
+        walk: &JsonWalk,
+        seq: A,
+    ) -> Result<(), A::Error> {
+        EachElement::new(walk, "findings", |g, _| self.each(walk, g)).visit_seq(seq)
     }
 }
 
@@ -547,17 +525,7 @@ impl Parser for Generic {
                 Some(Location::byte(0)),
                 "expected JSON ({\"findings\": [...]}) or CSV with a header row; the report is empty",
             )),
-            Some(b'{' | b'[') => {
-                let walk = JsonWalk::new(NAME);
-                walk.run(
-                    input,
-                    Document {
-                        walk: &walk,
-                        ctx,
-                        sink,
-                    },
-                )
-            }
+            Some(b'{' | b'[') => walk_top_level(NAME, input, &mut Document { ctx, sink }),
             Some(_) => parse_csv(input, ctx, sink),
         }
     }

@@ -11,12 +11,9 @@ pub mod burp_dastardly;
 pub mod burp_graphql;
 pub mod burp_suite_dast;
 pub mod checkmarx_one;
-pub mod common;
+pub(crate) mod common;
 pub mod dependency_track;
 pub mod generic;
-mod html;
-mod html_text;
-mod json_helpers;
 pub mod probely;
 pub mod sarif;
 pub mod semgrep;
@@ -30,7 +27,7 @@ mod tenable_csv;
 mod tenable_xml;
 
 /// Every supported format, in the order the UI lists them.
-pub static ALL: &[ScanType] = &[
+pub(crate) static ALL: &[ScanType] = &[
     ScanType {
         name: sarif::NAME,
         description: "SARIF 2.1.0 from any static analysis tool (streamed, any size)",

@@ -9,16 +9,14 @@
 //! `accepted` (risk accepted) or `invalid` (false positive); `retesting` flags a finding whose
 //! fix is being verified.
 
-// `ParseError` is the crate's error contract (location, message, cause); it travels once per
-// parse, on the failure path, so its size costs nothing worth boxing it for.
-#![allow(clippy::result_large_err)]
-
-use super::json_helpers::{
-    deserialize_json, finding_title, first_json_byte, json_f64, json_i64, json_text,
-    keep_importable, non_empty, read_json_bytes, set_cvss_vector,
-};
+use super::common::cvss::set_cvss_vector;
+use super::common::endpoint::endpoint_from_url;
+use super::common::finding::{fit_to_domain, send_all};
+use super::common::json::{json_f64, json_i64, json_text, read_json_list};
+use super::common::text::non_empty;
+use super::common::title::title_from_candidates;
 use crate::{Context, ParseError, Parser, Sink};
-use domain::{Endpoint, NewFinding, RequestResponse, Severity, Status};
+use domain::{NewFinding, RequestResponse, Severity, Status};
 use serde::Deserialize;
 use serde_json::Value;
 use std::io::BufRead;
@@ -35,23 +33,19 @@ impl Parser for ProbelyScan {
         ctx: &Context,
         sink: &mut Sink<'_>,
     ) -> Result<(), ParseError> {
-        let bytes = read_json_bytes(SCAN_TYPE, input)?;
-        let findings: Vec<Finding> = if first_json_byte(&bytes) == Some(b'[') {
-            deserialize_json(SCAN_TYPE, &bytes)?
-        } else {
-            let page: Page = deserialize_json(SCAN_TYPE, &bytes)?;
+        let findings: Vec<Finding> = read_json_list(SCAN_TYPE, input, |page: Page| {
             page.results.ok_or_else(|| {
                 ParseError::new(
                     SCAN_TYPE,
                     Some(crate::Location::line_column(1, 1).with_path("results")),
                     "expected a `results` array (a page of the findings API) or a list of findings",
                 )
-            })?
-        };
-        for f in &findings {
-            sink(keep_importable(finding(f, ctx)?))?;
-        }
-        Ok(())
+            })
+        })?;
+        send_all(
+            findings.iter().map(|f| fit_to_domain(finding(f, ctx))),
+            sink,
+        )
     }
 }
 
@@ -143,14 +137,14 @@ struct Label {
     name: Option<String>,
 }
 
-fn finding(p: &Finding, ctx: &Context) -> Result<NewFinding, ParseError> {
+fn finding(p: &Finding, ctx: &Context) -> NewFinding {
     let id = p.id.as_ref().and_then(json_text);
     let definition = p.definition.as_ref();
     let name = definition.and_then(|d| d.name.as_deref()).unwrap_or("");
     let fallback = format!("Probely finding {}", id.as_deref().unwrap_or(""));
     let mut f = NewFinding::new(
         ctx.test,
-        finding_title(SCAN_TYPE, name, &fallback)?,
+        title_from_candidates([Some(name)], &fallback),
         p.severity
             .as_ref()
             .map(severity_of)
@@ -196,7 +190,7 @@ fn finding(p: &Finding, ctx: &Context) -> Result<NewFinding, ParseError> {
     // A URL Probely could not express as one (rare, e.g. raw bytes) is still in the
     // description's evidence; the finding is kept without an endpoint.
     f.endpoints = url
-        .and_then(|u| Endpoint::parse(&u).ok())
+        .and_then(|u| endpoint_from_url(&u))
         .into_iter()
         .collect();
     f.param = non_empty(p.parameter.as_deref()).map(|param| {
@@ -253,7 +247,7 @@ fn finding(p: &Finding, ctx: &Context) -> Result<NewFinding, ParseError> {
         .collect();
     // The list gives `last_found` but not when the finding was first seen; the discovery day
     // stays the import's, which later imports keep.
-    Ok(f)
+    f
 }
 
 /// Probely's numeric severities: 10 low, 20 medium, 30 high. Values between or beyond are read

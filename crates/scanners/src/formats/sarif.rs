@@ -26,14 +26,14 @@
 //!   `partialFingerprints` as `method:value|…`, else `correlationGuid`;
 //! - accepted suppressions make a false positive; `baselineState: absent` a closed finding.
 
-// `ParseError` is the crate-wide error contract (lib.rs), passed by value through every
-// parser and sink; clippy's size lint would have it boxed in one module only.
-#![allow(clippy::result_large_err)]
-
-use super::common::{
-    JsonWalk, advisory_ids_in_text, cwes_in_text, fit_finding_to_domain, markdown_code_block,
-    null_as_default, severity_from_cvss_score, title_from_candidates,
-};
+use super::common::cvss::severity_from_cvss;
+use super::common::date::day_of;
+use super::common::finding::{fit_to_domain, send_all};
+use super::common::ids::{advisory_ids_in, cwes_in};
+use super::common::json::null_as_default;
+use super::common::json_walk::{EachElement, JsonWalk, TopLevelArrays, walk_top_level};
+use super::common::text::markdown_code_block;
+use super::common::title::title_from_candidates;
 use crate::{Context, ParseError, Parser, Sink};
 use domain::{NewFinding, Severity, Status};
 use serde::Deserialize;
@@ -405,7 +405,7 @@ fn utc_day(s: &str) -> Option<chrono::NaiveDate> {
     chrono::DateTime::parse_from_rfc3339(s.trim())
         .ok()
         .map(|d| d.with_timezone(&chrono::Utc).date_naive())
-        .or_else(|| chrono::NaiveDate::parse_from_str(s.trim().get(..10)?, "%Y-%m-%d").ok())
+        .or_else(|| day_of(s))
 }
 
 /// A message's text: `text`, else `markdown`, else the rule's `messageStrings[id]` with
@@ -458,7 +458,7 @@ fn security_severity(v: Option<&Value>) -> Option<(Severity, Option<f64>)> {
     if let Ok(score) = text.trim().parse::<f64>() {
         return score
             .is_finite()
-            .then(|| (severity_from_cvss_score(score), Some(score)));
+            .then(|| (severity_from_cvss(score), Some(score)));
     }
     Severity::parse(&text).ok().map(|s| (s, None))
 }
@@ -478,7 +478,7 @@ fn rule_cwes(rule: &Rule) -> Vec<i32> {
         if is_cwe_taxonomy && let Ok(n) = id.trim().parse::<i32>() {
             out.push(n);
         } else {
-            out.extend(cwes_in_text(&id));
+            out.extend(cwes_in(&id));
         }
     }
     if out.is_empty()
@@ -489,13 +489,13 @@ fn rule_cwes(rule: &Rule) -> Vec<i32> {
             c.trim()
                 .parse::<i32>()
                 .map(|n| vec![n])
-                .unwrap_or_else(|_| cwes_in_text(c))
+                .unwrap_or_else(|_| cwes_in(c))
         }));
         if out.is_empty() {
             out.extend(
                 value_strings(p.tags.as_ref())
                     .iter()
-                    .flat_map(|t| cwes_in_text(t)),
+                    .flat_map(|t| cwes_in(t)),
             );
         }
     }
@@ -508,7 +508,7 @@ fn result_cwes(r: &SarifResult) -> Vec<i32> {
         out.extend(
             value_strings(p.cwe.as_ref())
                 .iter()
-                .flat_map(|c| cwes_in_text(c)),
+                .flat_map(|c| cwes_in(c)),
         );
     }
     for t in &r.taxa {
@@ -520,7 +520,7 @@ fn result_cwes(r: &SarifResult) -> Vec<i32> {
         if let (true, Some(id)) = (is_cwe, t.id.as_ref().and_then(value_text)) {
             match id.trim().parse::<i32>() {
                 Ok(n) => out.push(n),
-                Err(_) => out.extend(cwes_in_text(&id)),
+                Err(_) => out.extend(cwes_in(&id)),
             }
         }
     }
@@ -752,10 +752,7 @@ fn result_findings(ctx: &Context, run: &RunContext, r: &SarifResult) -> Vec<NewF
     };
 
     let uid = unique_id(r);
-    let vulnerability_ids = rule_id
-        .as_deref()
-        .map(advisory_ids_in_text)
-        .unwrap_or_default();
+    let vulnerability_ids = rule_id.as_deref().map(advisory_ids_in).unwrap_or_default();
     let flows = code_flows_text(run, &r.code_flows, rule);
 
     let physical: Vec<Option<&PhysicalLocation>> = if r.locations.is_empty() {
@@ -814,64 +811,33 @@ fn result_findings(ctx: &Context, run: &RunContext, r: &SarifResult) -> Vec<NewF
             f.status = status;
             f.date = run.date;
             f.static_finding = true;
-            fit_finding_to_domain(f)
+            fit_to_domain(f)
         })
         .collect()
 }
 
-fn emit(
-    ctx: &Context,
-    run: &RunContext,
-    r: &SarifResult,
-    sink: &mut Sink<'_>,
-) -> Result<(), ParseError> {
-    for f in result_findings(ctx, run, r) {
-        sink(f)?;
-    }
-    Ok(())
-}
-
-struct Document<'a, 'b> {
-    walk: &'a JsonWalk,
+/// The log's top level: its `runs`, each walked as it is read.
+struct Log<'a, 'b> {
     ctx: &'a Context,
     sink: &'a mut Sink<'b>,
 }
 
-impl<'de> DeserializeSeed<'de> for Document<'_, '_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
+impl TopLevelArrays for Log<'_, '_> {
+    const EXPECTING: &'static str = "a SARIF log: an object with a `runs` array";
+    const MISSING: &'static str = "expected a `runs` array (SARIF 2.1.0)";
+    const KEYS: &'static [&'static str] = &["runs"];
 
-impl<'de> Visitor<'de> for Document<'_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a SARIF log: an object with a `runs` array")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut saw_runs = false;
-        while let Some(key) = map.next_key::<String>()? {
-            if key == "runs" {
-                saw_runs = true;
-                map.next_value_seed(Runs {
-                    walk: self.walk,
-                    ctx: self.ctx,
-                    sink: &mut *self.sink,
-                })?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        if !saw_runs {
-            return Err(self.walk.stop(
-                self.walk
-                    .error_here("expected a `runs` array (SARIF 2.1.0)"),
-            ));
-        }
-        Ok(())
+    fn read_value<'de, A: MapAccess<'de>>(
+        &mut self,
+        walk: &JsonWalk,
+        _key: &str,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        map.next_value_seed(Runs {
+            walk,
+            ctx: self.ctx,
+            sink: &mut *self.sink,
+        })
     }
 }
 
@@ -976,18 +942,14 @@ impl<'de> Visitor<'de> for Run<'_, '_> {
                 }
                 "results" => {
                     let (run, pending, sink) = (&run, &mut pending, &mut *sink);
-                    map.next_value_seed(super::common::EachElement::new(
-                        walk,
-                        "results",
-                        |r: SarifResult, _| {
-                            if run.ready_for(&r) {
-                                emit(ctx, run, &r, sink)
-                            } else {
-                                pending.push(r);
-                                Ok(())
-                            }
-                        },
-                    ))?;
+                    map.next_value_seed(EachElement::new(walk, "results", |r: SarifResult, _| {
+                        if run.ready_for(&r) {
+                            send_all(result_findings(ctx, run, &r), sink)
+                        } else {
+                            pending.push(r);
+                            Ok(())
+                        }
+                    }))?;
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -995,7 +957,7 @@ impl<'de> Visitor<'de> for Run<'_, '_> {
             }
         }
         for r in &pending {
-            emit(ctx, &run, r, sink).map_err(|e| walk.stop(e))?;
+            send_all(result_findings(ctx, &run, r), sink).map_err(|e| walk.stop(e))?;
         }
         Ok(())
     }
@@ -1008,15 +970,7 @@ impl Parser for Sarif {
         ctx: &Context,
         sink: &mut Sink<'_>,
     ) -> Result<(), ParseError> {
-        let walk = JsonWalk::new(NAME);
-        walk.run(
-            input,
-            Document {
-                walk: &walk,
-                ctx,
-                sink,
-            },
-        )
+        walk_top_level(NAME, input, &mut Log { ctx, sink })
     }
 }
 

@@ -8,19 +8,16 @@
 //! finding whose `occurrences` counts them, so findings are held (one per distinct
 //! location) until the end of the report, then handed out in order of first appearance.
 
-// `ParseError` is the crate-wide error contract (lib.rs), passed by value through every
-// parser and sink; clippy's size lint would have it boxed in one module only.
-#![allow(clippy::result_large_err)]
-
-use super::common::{
-    EachElement, FindingsByKey, JsonWalk, StringOrList, count_occurrence, cwes_in_text,
-    fit_finding_to_domain, markdown_code_block, null_as_default, title_from_candidates,
-};
+use super::common::finding::{FindingsByKey, count_occurrence, fit_to_domain, send_all};
+use super::common::ids::{advisory_ids_in, cwes_in};
+use super::common::json::{ScalarText, StringOrList, null_as_default};
+use super::common::json_walk::{EachElement, JsonWalk, TopLevelArrays, walk_top_level};
+use super::common::text::markdown_code_block;
+use super::common::title::title_from_candidates;
 use crate::{Context, ParseError, Parser, Sink};
 use domain::{NewFinding, Severity, Status};
 use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
-use std::fmt;
+use serde::de::MapAccess;
 use std::io::BufRead;
 
 pub const NAME: &str = "Semgrep JSON Report";
@@ -32,7 +29,7 @@ pub struct Semgrep;
 /// `CRITICAL`/`HIGH`/`MEDIUM`/`LOW` for supply-chain and Pro findings; `INFO` is Low as in
 /// DefectDojo. Levels Semgrep added later (`INVENTORY`, `EXPERIMENT`, …) are not about
 /// security, so they read as Info instead of failing the import as DefectDojo does.
-pub fn semgrep_severity(raw: &str) -> Severity {
+pub(crate) fn semgrep_severity(raw: &str) -> Severity {
     match raw.trim().to_ascii_uppercase().as_str() {
         "CRITICAL" => Severity::Critical,
         "ERROR" | "HIGH" => Severity::High,
@@ -142,7 +139,7 @@ struct SupplyChainVuln {
     )]
     location: DependencyLocation,
     #[serde(rename = "repositoryId")]
-    repository_id: Option<super::common::ScalarText>,
+    repository_id: Option<ScalarText>,
     #[serde(deserialize_with = "null_as_default")]
     extra: FingerprintOnly,
 }
@@ -184,7 +181,7 @@ fn result_finding(ctx: &Context, r: SemgrepResult) -> NewFinding {
         .cwe
         .0
         .iter()
-        .flat_map(|c| cwes_in_text(c))
+        .flat_map(|c| cwes_in(c))
         .collect();
     f.cwe = f.cwes.first().copied();
 
@@ -230,18 +227,13 @@ fn vuln_finding(ctx: &Context, v: SupplyChainVuln) -> NewFinding {
     let mut f = NewFinding::new(ctx.test, title, severity);
     f.description = v.advisory.description.unwrap_or_default();
     let refs = v.advisory.references;
-    f.cwes = refs
-        .cwe_ids
-        .0
-        .iter()
-        .flat_map(|c| cwes_in_text(c))
-        .collect();
+    f.cwes = refs.cwe_ids.0.iter().flat_map(|c| cwes_in(c)).collect();
     f.cwe = f.cwes.first().copied();
     f.vulnerability_ids = refs.cve_ids.0.into_iter().chain(refs.ghsa_ids.0).collect();
     if f.vulnerability_ids.is_empty()
         && let Some(t) = v.title.as_deref()
     {
-        f.vulnerability_ids = super::common::advisory_ids_in_text(t);
+        f.vulnerability_ids = advisory_ids_in(t);
     }
     f.references = (!refs.urls.0.is_empty()).then(|| refs.urls.0.join("\n"));
     f.file_path = v.location.path;
@@ -262,59 +254,39 @@ fn location_key(f: &NewFinding) -> String {
     )
 }
 
-struct Document<'a> {
-    walk: &'a JsonWalk,
+/// The report's top level: `results` (semgrep --json) or `vulns` (the Supply Chain export),
+/// folded by location as they are read.
+struct Report<'a> {
     ctx: &'a Context,
-    found: &'a mut FindingsByKey,
+    found: FindingsByKey,
 }
 
-impl<'de> DeserializeSeed<'de> for Document<'_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
+impl TopLevelArrays for Report<'_> {
+    const EXPECTING: &'static str = "a Semgrep JSON report: an object with a `results` array";
+    const MISSING: &'static str =
+        "expected a `results` array (semgrep --json) or a `vulns` array (Supply Chain export)";
+    const KEYS: &'static [&'static str] = &["results", "vulns"];
 
-impl<'de> Visitor<'de> for Document<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a Semgrep JSON report: an object with a `results` array")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut saw_results = false;
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
-                "results" => {
-                    saw_results = true;
-                    let (ctx, found) = (self.ctx, &mut *self.found);
-                    map.next_value_seed(EachElement::new(self.walk, "results", |r, _| {
-                        let f = fit_finding_to_domain(result_finding(ctx, r));
-                        found.add(location_key(&f), f, count_occurrence);
-                        Ok(())
-                    }))?;
-                }
-                "vulns" => {
-                    saw_results = true;
-                    let (ctx, found) = (self.ctx, &mut *self.found);
-                    map.next_value_seed(EachElement::new(self.walk, "vulns", |v, _| {
-                        let f = fit_finding_to_domain(vuln_finding(ctx, v));
-                        found.add(location_key(&f), f, count_occurrence);
-                        Ok(())
-                    }))?;
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
+    fn read_value<'de, A: MapAccess<'de>>(
+        &mut self,
+        walk: &JsonWalk,
+        key: &str,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        let (ctx, found) = (self.ctx, &mut self.found);
+        if key == "results" {
+            map.next_value_seed(EachElement::new(walk, "results", |r, _| {
+                let f = fit_to_domain(result_finding(ctx, r));
+                found.add(location_key(&f), f, count_occurrence);
+                Ok(())
+            }))
+        } else {
+            map.next_value_seed(EachElement::new(walk, "vulns", |v, _| {
+                let f = fit_to_domain(vuln_finding(ctx, v));
+                found.add(location_key(&f), f, count_occurrence);
+                Ok(())
+            }))
         }
-        if !saw_results {
-            return Err(self.walk.stop(self.walk.error_here(
-                "expected a `results` array (semgrep --json) or a `vulns` array (Supply Chain export)",
-            )));
-        }
-        Ok(())
     }
 }
 
@@ -325,19 +297,11 @@ impl Parser for Semgrep {
         ctx: &Context,
         sink: &mut Sink<'_>,
     ) -> Result<(), ParseError> {
-        let walk = JsonWalk::new(NAME);
-        let mut found = FindingsByKey::default();
-        walk.run(
-            input,
-            Document {
-                walk: &walk,
-                ctx,
-                found: &mut found,
-            },
-        )?;
-        for f in found.into_findings() {
-            sink(f)?;
-        }
-        Ok(())
+        let mut report = Report {
+            ctx,
+            found: FindingsByKey::default(),
+        };
+        walk_top_level(NAME, input, &mut report)?;
+        send_all(report.found.into_findings(), sink)
     }
 }

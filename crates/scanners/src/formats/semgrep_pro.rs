@@ -7,20 +7,18 @@
 //! with the same `match_based_id` (or, without one, rule, file and line) are one finding
 //! whose `occurrences` counts them.
 
-// `ParseError` is the crate-wide error contract (lib.rs), passed by value through every
-// parser and sink; clippy's size lint would have it boxed in one module only.
-#![allow(clippy::result_large_err)]
-
-use super::common::{
-    EachElement, FindingsByKey, JsonWalk, ScalarText, count_occurrence, cwes_in_text,
-    fit_finding_to_domain, markdown_code_block, null_as_default, title_from_candidates,
-};
+use super::common::date::day_of;
+use super::common::finding::{FindingsByKey, count_occurrence, fit_to_domain, send_all};
+use super::common::ids::cwes_in;
+use super::common::json::{ScalarText, null_as_default};
+use super::common::json_walk::{EachElement, JsonWalk, TopLevelArrays, walk_top_level};
+use super::common::text::markdown_code_block;
+use super::common::title::title_from_candidates;
 use super::semgrep::semgrep_severity;
 use crate::{Context, ParseError, Parser, Sink};
 use domain::{NewFinding, Status};
 use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
-use std::fmt;
+use serde::de::MapAccess;
 use std::io::BufRead;
 
 pub const NAME: &str = "Semgrep Pro JSON Report";
@@ -248,7 +246,7 @@ fn finding(ctx: &Context, p: ProFinding) -> NewFinding {
 
     let rule = p.rule.as_ref();
     f.cwes = rule
-        .map(|r| r.cwe_names.iter().flat_map(|c| cwes_in_text(c)).collect())
+        .map(|r| r.cwe_names.iter().flat_map(|c| cwes_in(c)).collect())
         .unwrap_or_default();
     f.cwe = f.cwes.first().copied();
 
@@ -294,11 +292,7 @@ fn finding(ctx: &Context, p: ProFinding) -> NewFinding {
         .as_deref()
         .is_some_and(|t| !t.trim().eq_ignore_ascii_case("untriaged"));
     f.scanner_confidence = p.confidence.clone();
-    f.date = p
-        .created_at
-        .as_deref()
-        .and_then(|d| d.get(..10))
-        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    f.date = p.created_at.as_deref().and_then(day_of);
     f.file_path = p.location.file_path;
     f.line = p
         .location
@@ -329,47 +323,30 @@ fn dedupe_key(f: &NewFinding) -> String {
     }
 }
 
-struct Document<'a> {
-    walk: &'a JsonWalk,
+/// The export's top level: its `findings`, folded by identity as they are read.
+struct Export<'a> {
     ctx: &'a Context,
-    found: &'a mut FindingsByKey,
+    found: FindingsByKey,
 }
 
-impl<'de> DeserializeSeed<'de> for Document<'_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
+impl TopLevelArrays for Export<'_> {
+    const EXPECTING: &'static str =
+        "a Semgrep Pro findings export: an object with a `findings` array";
+    const MISSING: &'static str = "expected a `findings` array";
+    const KEYS: &'static [&'static str] = &["findings"];
 
-impl<'de> Visitor<'de> for Document<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a Semgrep Pro findings export: an object with a `findings` array")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut saw_findings = false;
-        while let Some(key) = map.next_key::<String>()? {
-            if key == "findings" {
-                saw_findings = true;
-                let (ctx, found) = (self.ctx, &mut *self.found);
-                map.next_value_seed(EachElement::new(self.walk, "findings", |p, _| {
-                    let f = fit_finding_to_domain(finding(ctx, p));
-                    found.add(dedupe_key(&f), f, count_occurrence);
-                    Ok(())
-                }))?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        if !saw_findings {
-            return Err(self
-                .walk
-                .stop(self.walk.error_here("expected a `findings` array")));
-        }
-        Ok(())
+    fn read_value<'de, A: MapAccess<'de>>(
+        &mut self,
+        walk: &JsonWalk,
+        _key: &str,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        let (ctx, found) = (self.ctx, &mut self.found);
+        map.next_value_seed(EachElement::new(walk, "findings", |p, _| {
+            let f = fit_to_domain(finding(ctx, p));
+            found.add(dedupe_key(&f), f, count_occurrence);
+            Ok(())
+        }))
     }
 }
 
@@ -380,20 +357,12 @@ impl Parser for SemgrepPro {
         ctx: &Context,
         sink: &mut Sink<'_>,
     ) -> Result<(), ParseError> {
-        let walk = JsonWalk::new(NAME);
-        let mut found = FindingsByKey::default();
-        walk.run(
-            input,
-            Document {
-                walk: &walk,
-                ctx,
-                found: &mut found,
-            },
-        )?;
-        for f in found.into_findings() {
-            sink(f)?;
-        }
-        Ok(())
+        let mut export = Export {
+            ctx,
+            found: FindingsByKey::default(),
+        };
+        walk_top_level(NAME, input, &mut export)?;
+        send_all(export.found.into_findings(), sink)
     }
 }
 

@@ -6,14 +6,12 @@
 //! dependency path, and each path is fixed separately, so each is its own finding (the path is
 //! the `file_path`, which is part of the de-duplication hash).
 
-// `ParseError` is the crate's error contract (location, message, cause); it travels once per
-// parse, on the failure path, so its size costs nothing worth boxing it for.
-#![allow(clippy::result_large_err)]
-
-use super::json_helpers::{
-    deserialize_json, finding_title, first_json_byte, json_date, json_f64, json_text,
-    keep_importable, non_empty, read_json_bytes,
-};
+use super::common::cvss::{set_cvss_vector, severity_from_cvss};
+use super::common::finding::fit_to_domain;
+use super::common::ids::cwe_in_json;
+use super::common::json::{json_date, json_f64, json_text, read_json_list};
+use super::common::text::non_empty;
+use super::common::title::title_from_candidates;
 use super::snyk_code::emit_sarif;
 use crate::{Context, ParseError, Parser, Sink};
 use domain::{NewFinding, Severity};
@@ -33,17 +31,14 @@ impl Parser for SnykScan {
         ctx: &Context,
         sink: &mut Sink<'_>,
     ) -> Result<(), ParseError> {
-        let bytes = read_json_bytes(SCAN_TYPE, input)?;
-        let projects: Vec<Project> = if first_json_byte(&bytes) == Some(b'[') {
-            deserialize_json(SCAN_TYPE, &bytes)?
-        } else {
-            vec![deserialize_json(SCAN_TYPE, &bytes)?]
-        };
+        // `--all-projects` writes a list of projects, a single project is the object itself.
+        let projects: Vec<Project> =
+            read_json_list(SCAN_TYPE, input, |project: Project| Ok(vec![project]))?;
         for project in &projects {
             if project.vulnerabilities.is_none()
                 && let Some(runs) = &project.runs
             {
-                emit_sarif(SCAN_TYPE, runs, ctx, sink)?;
+                emit_sarif(runs, ctx, sink)?;
                 continue;
             }
             emit_project(project, ctx, sink)?;
@@ -163,8 +158,8 @@ fn emit_project(project: &Project, ctx: &Context, sink: &mut Sink<'_>) -> Result
         .as_ref()
         .and_then(|r| r.upgrade.as_ref());
     for vuln in project.vulnerabilities.iter().flatten() {
-        let f = finding(vuln, ctx, target_file.as_deref(), upgrades)?;
-        sink(keep_importable(f))?;
+        let f = finding(vuln, ctx, target_file.as_deref(), upgrades);
+        sink(fit_to_domain(f))?;
     }
     Ok(())
 }
@@ -174,15 +169,15 @@ fn finding(
     ctx: &Context,
     target_file: Option<&str>,
     upgrades: Option<&Map<String, Value>>,
-) -> Result<NewFinding, ParseError> {
+) -> NewFinding {
     let from: &[String] = v.from.as_deref().unwrap_or(&[]);
     let package = v.package_name.as_deref().unwrap_or("").trim();
     let version = v.version.as_ref().and_then(json_text).unwrap_or_default();
     let vuln_title = v.title.as_deref().unwrap_or("").trim();
     let root = from.first().map(String::as_str).unwrap_or(package);
-    let title = finding_title(SCAN_TYPE, &format!("{root}: {vuln_title}"), vuln_title)?;
+    let title = title_from_candidates([Some(format!("{root}: {vuln_title}").as_str())], vuln_title);
 
-    // DefectDojo follows NVD's CVSS bands when Snyk gives a score and Snyk's own rating
+    // A CVSS score decides the band when Snyk gives one (as in DefectDojo), Snyk's own rating
     // otherwise (license issues and some OS packages have no score).
     let cvss_number = v.cvss_score.as_ref().filter(|s| json_f64(s).is_some());
     let snyk_rating = v.severity.as_deref().and_then(|s| Severity::parse(s).ok());
@@ -237,7 +232,7 @@ fn finding(
     f.description = description.trim().to_owned();
 
     if let Some(vector) = non_empty(v.cvss_v3.as_deref()) {
-        super::json_helpers::set_cvss_vector(&mut f, &vector);
+        set_cvss_vector(&mut f, &vector);
     }
     if f.cvss_v3_vector.is_some() {
         f.cvss_v3_score = cvss_number.and_then(json_f64);
@@ -252,7 +247,7 @@ fn finding(
     if let Some(ids) = &v.identifiers {
         f.vulnerability_ids = ids.cve.iter().flatten().filter_map(json_text).collect();
         if let Some(cwes) = &ids.cwe {
-            f.cwes = cwes.iter().filter_map(super::json_helpers::cwe_number).collect();
+            f.cwes = cwes.iter().filter_map(cwe_in_json).collect();
             // An empty CWE list on a dependency vulnerability: DefectDojo files it under
             // CWE-1035, "Using Components with Known Vulnerabilities".
             f.cwe = Some(f.cwes.first().copied().unwrap_or(1035));
@@ -329,20 +324,7 @@ fn finding(
         ));
     }
     f.mitigation = (!mitigation.trim().is_empty()).then_some(mitigation);
-    Ok(f)
-}
-
-/// NVD's CVSS v3 bands (a score of 0 still counts as low: Snyk reported an issue).
-fn severity_from_cvss(score: f64) -> Severity {
-    if score <= 3.9 {
-        Severity::Low
-    } else if score <= 6.9 {
-        Severity::Medium
-    } else if score <= 8.9 {
-        Severity::High
-    } else {
-        Severity::Critical
-    }
+    f
 }
 
 /// Whether an entry of `remediation.upgrade` fixes this vulnerability on this path. Snyk lists

@@ -5,13 +5,11 @@
 //! by; the title is `<ruleId>_<file>` and the description lists the Snyk properties, keeping
 //! DefectDojo's layout so that reports and dashboards built on it still read the same.
 
-// `ParseError` is the crate's error contract (location, message, cause); it travels once per
-// parse, on the failure path, so its size costs nothing worth boxing it for.
-#![allow(clippy::result_large_err)]
-
-use super::json_helpers::{
-    deserialize_json, finding_title, keep_importable, read_json_bytes, reject_top_level_array,
-};
+use super::common::date::day_of;
+use super::common::finding::fit_to_domain;
+use super::common::ids::{cwe_in_json, first_cwe_in};
+use super::common::json::{json_i64, json_line, json_text, read_json_object};
+use super::common::title::title_from_candidates;
 use crate::{Context, ParseError, Parser, Sink};
 use chrono::NaiveDate;
 use domain::{NewFinding, Severity, Status};
@@ -32,10 +30,9 @@ impl Parser for SnykCodeScan {
         ctx: &Context,
         sink: &mut Sink<'_>,
     ) -> Result<(), ParseError> {
-        let bytes = read_json_bytes(SCAN_TYPE, input)?;
-        reject_top_level_array(SCAN_TYPE, &bytes, "a SARIF log object with a `runs` array")?;
-        let log: SarifLog = deserialize_json(SCAN_TYPE, &bytes)?;
-        emit_sarif(SCAN_TYPE, log.runs.as_deref().unwrap_or(&[]), ctx, sink)
+        let log: SarifLog =
+            read_json_object(SCAN_TYPE, input, "a SARIF log object with a `runs` array")?;
+        emit_sarif(log.runs.as_deref().unwrap_or(&[]), ctx, sink)
     }
 }
 
@@ -206,7 +203,6 @@ struct Region {
 /// Emits the findings of the runs of a Snyk Code SARIF log; `Snyk Scan` calls this too when
 /// handed SARIF.
 pub(crate) fn emit_sarif(
-    scan_type: &'static str,
     runs: &[Run],
     ctx: &Context,
     sink: &mut Sink<'_>,
@@ -219,7 +215,7 @@ pub(crate) fn emit_sarif(
             .flatten()
             .filter_map(|i| i.end_time_utc.as_deref())
             .next_back()
-            .and_then(super::json_helpers::date_from_text);
+            .and_then(day_of);
         for result in run.results.iter().flatten() {
             // SARIF `kind` other than `fail` (pass, open, review, notApplicable…) is not a
             // problem the tool is reporting.
@@ -234,7 +230,7 @@ pub(crate) fn emit_sarif(
                     result
                         .rule_index
                         .as_ref()
-                        .and_then(super::json_helpers::json_i64)
+                        .and_then(json_i64)
                         .and_then(|i| usize::try_from(i).ok())
                         .and_then(|i| rules.get(i).copied())
                 });
@@ -243,8 +239,8 @@ pub(crate) fn emit_sarif(
                 _ => vec![None],
             };
             for location in locations {
-                let f = finding(scan_type, ctx, result, rule, location, run_date)?;
-                sink(keep_importable(f))?;
+                let f = finding(ctx, result, rule, location, run_date);
+                sink(fit_to_domain(f))?;
             }
         }
     }
@@ -271,15 +267,12 @@ fn rules_of(run: &Run) -> Vec<&Rule> {
 }
 
 fn finding(
-    scan_type: &'static str,
     ctx: &Context,
     result: &SarifResult,
     rule: Option<&Rule>,
     location: Option<&Location>,
     run_date: Option<NaiveDate>,
-) -> Result<NewFinding, ParseError> {
-    use super::json_helpers::{json_i64, json_line, json_text};
-
+) -> NewFinding {
     let rule_id = result.rule_id.as_deref().unwrap_or("").trim();
     let physical = location.and_then(|l| l.physical_location.as_ref());
     let artifact = physical.and_then(|p| p.artifact_location.as_ref());
@@ -313,7 +306,7 @@ fn finding(
     };
     let mut f = NewFinding::new(
         ctx.test,
-        finding_title(scan_type, &raw_title, message)?,
+        title_from_candidates([Some(raw_title.as_str())], message),
         severity,
     );
     f.static_finding = true;
@@ -410,7 +403,7 @@ fn finding(
 
     f.unique_id_from_tool = fingerprint(result);
     f.status = suppression_status(result.suppressions.as_deref().unwrap_or(&[]));
-    Ok(f)
+    f
 }
 
 /// Snyk's priority score bands, as its UI groups them.
@@ -428,15 +421,12 @@ fn rule_cwes(rule: &Rule) -> Vec<i32> {
     let props = rule.properties.as_ref();
     let mut out = Vec::new();
     match props.and_then(|p| p.cwe.as_ref()) {
-        Some(Value::Array(items)) => out.extend(items.iter().filter_map(super::json_helpers::cwe_number)),
-        Some(v) => out.extend(super::json_helpers::cwe_number(v)),
+        Some(Value::Array(items)) => out.extend(items.iter().filter_map(cwe_in_json)),
+        Some(v) => out.extend(cwe_in_json(v)),
         None => {
             // Other SARIF producers tag rules `external/cwe/cwe-79`.
             for tag in props.and_then(|p| p.tags.as_ref()).into_iter().flatten() {
-                if let Some(t) = tag.as_str()
-                    && let Some(pos) = t.to_ascii_lowercase().find("cwe-")
-                    && let Some(c) = t.get(pos..).and_then(super::json_helpers::cwe_from_text)
-                {
+                if let Some(c) = tag.as_str().and_then(first_cwe_in) {
                     out.push(c);
                 }
             }
@@ -469,8 +459,8 @@ fn fingerprint(result: &SarifResult) -> Option<String> {
 /// A fingerprint is a string, or `{"value": "…"}` in some producers.
 fn fingerprint_text(v: &Value) -> Option<String> {
     match v {
-        Value::Object(o) => o.get("value").and_then(super::json_helpers::json_text),
-        other => super::json_helpers::json_text(other),
+        Value::Object(o) => o.get("value").and_then(json_text),
+        other => json_text(other),
     }
 }
 

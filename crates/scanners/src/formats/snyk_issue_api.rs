@@ -5,14 +5,11 @@
 //! imported; license, IaC and cloud issues are left out, as in DefectDojo, because their
 //! attributes describe policies rather than a vulnerable location.
 
-// `ParseError` is the crate's error contract (location, message, cause); it travels once per
-// parse, on the failure path, so its size costs nothing worth boxing it for.
-#![allow(clippy::result_large_err)]
-
-use super::json_helpers::{
-    deserialize_json, finding_title, json_date, json_f64, json_line, json_text, keep_importable,
-    non_empty, read_json_bytes, reject_top_level_array,
-};
+use super::common::finding::fit_to_domain;
+use super::common::ids::cwe_in_field;
+use super::common::json::{json_date, json_f64, json_line, json_text, read_json_object};
+use super::common::text::non_empty;
+use super::common::title::title_from_candidates;
 use crate::{Context, ParseError, Parser, Sink};
 use domain::{NewFinding, Severity, Status};
 use serde::Deserialize;
@@ -31,16 +28,14 @@ impl Parser for SnykIssueApiScan {
         ctx: &Context,
         sink: &mut Sink<'_>,
     ) -> Result<(), ParseError> {
-        let bytes = read_json_bytes(SCAN_TYPE, input)?;
-        reject_top_level_array(
+        let doc: Document = read_json_object(
             SCAN_TYPE,
-            &bytes,
+            input,
             "a JSON:API document with a `data` array of issues",
         )?;
-        let doc: Document = deserialize_json(SCAN_TYPE, &bytes)?;
         for issue in doc.data.iter().flatten() {
-            if let Some(f) = finding(issue, ctx)? {
-                sink(keep_importable(f))?;
+            if let Some(f) = finding(issue, ctx) {
+                sink(fit_to_domain(f))?;
             }
         }
         Ok(())
@@ -202,18 +197,16 @@ struct ExploitDetails {
     sources: Option<Vec<Value>>,
 }
 
-fn finding(issue: &Issue, ctx: &Context) -> Result<Option<NewFinding>, ParseError> {
+fn finding(issue: &Issue, ctx: &Context) -> Option<NewFinding> {
     // Other JSON:API resources (packages, projects) can share a page with issues.
     if issue.kind.as_deref() != Some("issue") {
-        return Ok(None);
+        return None;
     }
-    let Some(a) = &issue.attributes else {
-        return Ok(None);
-    };
+    let a = issue.attributes.as_ref()?;
     let is_code = match a.kind.as_deref() {
         Some("code") => true,
         Some("package_vulnerability") => false,
-        _ => return Ok(None),
+        _ => return None,
     };
 
     let severity = a
@@ -225,7 +218,7 @@ fn finding(issue: &Issue, ctx: &Context) -> Result<Option<NewFinding>, ParseErro
     let fallback = a.key.as_deref().or(issue.id.as_deref()).unwrap_or("");
     let mut f = NewFinding::new(
         ctx.test,
-        finding_title(SCAN_TYPE, title, fallback)?,
+        title_from_candidates([Some(title)], fallback),
         severity,
     );
     f.description = a.description.clone().unwrap_or_default();
@@ -239,7 +232,7 @@ fn finding(issue: &Issue, ctx: &Context) -> Result<Option<NewFinding>, ParseErro
         .iter()
         .flatten()
         .filter(|c| c.source.as_deref() == Some("CWE"))
-        .filter_map(|c| c.id.as_deref().and_then(super::json_helpers::cwe_from_text))
+        .filter_map(|c| c.id.as_deref().and_then(cwe_in_field))
         .collect();
     f.cwe = f.cwes.first().copied();
     if let Some((_, rest)) = f.cwes.split_first()
@@ -405,5 +398,5 @@ fn finding(issue: &Issue, ctx: &Context) -> Result<Option<NewFinding>, ParseErro
             .unwrap_or_else(|| "N/A".to_owned());
         f.severity_justification = Some(format!("Risk Score: {value} (Model: {model})"));
     }
-    Ok(Some(f))
+    Some(f)
 }

@@ -15,15 +15,13 @@
 //! sonar-report pages through it, so they stay small, and the aggregated mode needs them
 //! all before it can hand out anything.
 
-// `ParseError` is the crate-wide error contract (lib.rs), passed by value through every
-// parser and sink; clippy's size lint would have it boxed in one module only.
-#![allow(clippy::result_large_err)]
-
-use super::common::{
-    FindingsByKey, advisory_ids_in_text, cwe_from_text, fit_finding_to_domain, io_error,
-    null_as_default, peek_first_significant_byte, title_from_candidates,
-};
-use super::html::{self, Element, Walk};
+use super::common::date::day_of;
+use super::common::finding::{FindingsByKey, fit_to_domain, send_all};
+use super::common::html::{self, Element, Flow, Walk};
+use super::common::ids::{advisory_ids_in, first_cwe_in};
+use super::common::io_error;
+use super::common::json::{ScalarText, null_as_default, peek_first_significant_byte};
+use super::common::title::title_from_candidates;
 use crate::{Context, Location, ParseError, Parser, Sink};
 use domain::{NewFinding, Severity, Status};
 use serde::Deserialize;
@@ -147,13 +145,13 @@ fn rule_text(rule: &str, details: &Element) -> RuleText {
             Walk::Text(t) => {
                 if in_h2 && description.len() == h2_at + 2 && t.trim_start().starts_with("See") {
                     description.truncate(h2_at);
-                    return false;
+                    return Flow::Stop;
                 }
                 description.push_str(t);
             }
             _ => {}
         }
-        true
+        Flow::Continue
     });
     let mut references = rule.to_owned();
     for a in details.descendants_named("a") {
@@ -162,7 +160,7 @@ fn rule_text(rule: &str, details: &Element) -> RuleText {
     }
     RuleText {
         description: description.trim().to_owned(),
-        cwe: cwe_from_text(&references),
+        cwe: first_cwe_in(&references),
         references,
     }
 }
@@ -199,7 +197,7 @@ fn report_findings(
                 Some(k) => format!("key\u{0}{k}"),
                 None => format!("row\u{0}{n}"),
             };
-            found.add(key, fit_finding_to_domain(f), |_, _| {});
+            found.add(key, fit_to_domain(f), |_, _| {});
         } else {
             let occurrence = format!("Line: {}", issue.line.as_deref().unwrap_or("None"));
             f.description = format!("{description}\n\n-----\nOccurrences:\n{occurrence}");
@@ -211,7 +209,7 @@ fn report_findings(
                 f.file_path.as_deref().unwrap_or("")
             );
             let message = issue.message.clone();
-            found.add(key, fit_finding_to_domain(f), |first, _| {
+            found.add(key, fit_to_domain(f), |first, _| {
                 first.description.push('\n');
                 first.description.push_str(&occurrence);
                 let m = message.unwrap_or_default();
@@ -333,7 +331,7 @@ struct JsonIssue {
     severity: Option<String>,
     component: Option<String>,
     project: Option<String>,
-    line: Option<super::common::ScalarText>,
+    line: Option<ScalarText>,
     status: Option<String>,
     resolution: Option<String>,
     #[serde(rename = "issueStatus")]
@@ -398,10 +396,6 @@ struct JsonReport {
     hotspots: Vec<JsonHotspot>,
 }
 
-fn day(raw: Option<&str>) -> Option<chrono::NaiveDate> {
-    chrono::NaiveDate::parse_from_str(raw?.get(..10)?, "%Y-%m-%d").ok()
-}
-
 /// What SonarQube's dependency-check plugin writes into an issue message:
 /// `Filename: name:version | Reference: CVE-… | CVSS Score: 6.4 | Category: CWE-120 | …`.
 struct DependencyMessage {
@@ -418,7 +412,7 @@ fn dependency_message(message: &str) -> DependencyMessage {
     let mut component = None;
     for part in &parts {
         if let Some(c) = part.strip_prefix("Category: ")
-            && let Some(n) = cwe_from_text(c)
+            && let Some(n) = first_cwe_in(c)
             && !cwes.contains(&n)
         {
             cwes.push(n);
@@ -447,7 +441,7 @@ fn dependency_message(message: &str) -> DependencyMessage {
         cwes,
         cvss,
         component,
-        ids: advisory_ids_in_text(message),
+        ids: advisory_ids_in(message),
     }
 }
 
@@ -527,7 +521,7 @@ fn api_findings(ctx: &Context, detailed: bool, report: JsonReport) -> Vec<NewFin
         f.tags = type_tag.map(str::to_owned).into_iter().collect();
         f.file_path = file_of(issue.component.as_ref());
         f.line = line_number(line.as_deref());
-        f.date = day(issue.creation_date.as_deref());
+        f.date = issue.creation_date.as_deref().and_then(day_of);
         f.status = sonar_status(
             issue.status.as_deref(),
             issue.resolution.as_deref(),
@@ -538,7 +532,7 @@ fn api_findings(ctx: &Context, detailed: bool, report: JsonReport) -> Vec<NewFin
         if detailed {
             f.unique_id_from_tool = issue.key;
         }
-        out.push(fit_finding_to_domain(f));
+        out.push(fit_to_domain(f));
     }
     for h in report.hotspots {
         let rule = h.rule_key.clone().unwrap_or_default();
@@ -573,14 +567,14 @@ fn api_findings(ctx: &Context, detailed: bool, report: JsonReport) -> Vec<NewFin
         f.tags = vec!["hotspot".to_owned()];
         f.file_path = file_of(h.component.as_ref());
         f.line = h.line.and_then(|l| i32::try_from(l).ok());
-        f.date = day(h.creation_date.as_deref());
+        f.date = h.creation_date.as_deref().and_then(day_of);
         f.status = sonar_status(h.status.as_deref(), h.resolution.as_deref(), None);
         f.static_finding = true;
         f.vuln_id_from_tool = h.rule_key;
         if detailed {
             f.unique_id_from_tool = h.key;
         }
-        out.push(fit_finding_to_domain(f));
+        out.push(fit_to_domain(f));
     }
     out
 }
@@ -699,8 +693,8 @@ fn zip_findings(
         }
         let found =
             json_findings(scan_type, ctx, detailed, &mut data.as_slice()).map_err(|mut e| {
-                let loc = e.location.take().unwrap_or_default();
-                e.location = Some(loc.with_path(name.clone()));
+                let loc = e.location.take().map(|l| *l).unwrap_or_default();
+                e.location = Some(Box::new(loc.with_path(name.clone())));
                 e
             })?;
         out.extend(found);
@@ -741,10 +735,7 @@ impl Parser for SonarQube {
                 ));
             }
         };
-        for f in findings {
-            sink(f)?;
-        }
-        Ok(())
+        send_all(findings, sink)
     }
 }
 

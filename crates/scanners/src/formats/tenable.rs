@@ -2,8 +2,10 @@
 //! Tenable.io CSV exports, and the Nessus WAS variants of both. XML or CSV is told from the
 //! content, not the file name, so a renamed upload still parses.
 
+use super::common::io_error;
 use super::{tenable_csv, tenable_xml};
 use crate::{Context, ParseError, Parser, Sink};
+use domain::Severity;
 use std::io::{BufRead, Read};
 
 pub(crate) const SCAN_TYPE: &str = "Tenable Scan";
@@ -26,7 +28,7 @@ impl Parser for TenableParser {
             let read = (&mut *input)
                 .take(SNIFF_LIMIT.saturating_sub(before as u64))
                 .read_until(b'\n', &mut head)
-                .map_err(|e| read_error(&e))?;
+                .map_err(|e| io_error(SCAN_TYPE, &e))?;
             let blank = first_content(&head).is_empty();
             if read == 0 || !blank || head.len() as u64 >= SNIFF_LIMIT {
                 break;
@@ -70,6 +72,13 @@ fn first_content(head: &[u8]) -> &[u8] {
     head.get(start..).unwrap_or(&[])
 }
 
-pub(crate) fn read_error(e: &std::io::Error) -> ParseError {
-    ParseError::new(SCAN_TYPE, None, format!("could not read the report: {e}"))
+/// Nessus' numeric levels: 0 info … 4 critical; anything else is info, as DefectDojo does.
+pub(crate) fn severity_from_level(level: i64) -> Severity {
+    match level {
+        4 => Severity::Critical,
+        3 => Severity::High,
+        2 => Severity::Medium,
+        1 => Severity::Low,
+        _ => Severity::Info,
+    }
 }

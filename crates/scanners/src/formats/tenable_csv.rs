@@ -7,11 +7,13 @@
 //! read into one reused record; memory grows with the findings, not with the plugin output of
 //! rows that fold into an earlier one beyond the description.
 
-use super::common::{
-    cve_ids_in, cvss_score, cvss3_vector, cwe_numbers_in, endpoint_from_parts, endpoint_from_url,
-    finding_title, push_endpoint, severity_from_level,
-};
-use super::tenable::SCAN_TYPE;
+use super::common::cvss::{cvss_score, cvss3_vector};
+use super::common::endpoint::{endpoint_from_parts, endpoint_from_url, push_endpoint};
+use super::common::finding::send_all;
+use super::common::ids::{cve_ids_in, cwes_in, is_cwe};
+use super::common::number::probability;
+use super::common::title::{Overflow, one_line_title};
+use super::tenable::{SCAN_TYPE, severity_from_level};
 use crate::{Context, Location, ParseError, Sink};
 use domain::{NewFinding, Severity, Status};
 use std::borrow::Cow;
@@ -163,10 +165,6 @@ impl Columns {
     }
 }
 
-#[expect(
-    clippy::result_large_err,
-    reason = "ParseError is the parser contract's error type (error.rs), not sized here"
-)]
 pub(crate) fn parse(
     input: &mut dyn BufRead,
     delimiter: u8,
@@ -201,7 +199,11 @@ pub(crate) fn parse(
         .read_byte_record(&mut record)
         .map_err(|e| csv_error(&e))?
     {
-        let Some(title) = cols.title.text(&record).as_deref().and_then(finding_title) else {
+        let Some(title) = cols
+            .title
+            .text(&record)
+            .and_then(|t| one_line_title(&t, Overflow::Cut))
+        else {
             continue;
         };
         let severity = row_severity(&cols, &record);
@@ -242,10 +244,7 @@ pub(crate) fn parse(
         push_endpoint(&mut f.endpoints, row_endpoint(&cols, &record));
         f.occurrences = Some(f.occurrences.unwrap_or(0).saturating_add(1));
     }
-    for f in findings {
-        sink(f)?;
-    }
-    Ok(())
+    send_all(findings, sink)
 }
 
 fn csv_error(e: &csv::Error) -> ParseError {
@@ -333,22 +332,14 @@ fn new_finding(
         .map(Cow::into_owned)
         .unwrap_or_default();
     references.push_str(&na(&cols.see_also));
-    references.push_str(&format!(
-        "\nTenable Plugin ID: {}",
-        na(&cols.plugin_for_references)
-    ));
-    references.push_str(&format!(
-        "\nPlugin Information: {}",
-        na(&cols.plugin_information)
-    ));
-    references.push_str(&format!(
-        "\nPlugin Publication Date: {}",
-        na(&cols.plugin_publication)
-    ));
-    references.push_str(&format!(
-        "\nPlugin Modification Date: {}",
-        na(&cols.plugin_modification)
-    ));
+    for (label, column) in [
+        ("Tenable Plugin ID", &cols.plugin_for_references),
+        ("Plugin Information", &cols.plugin_information),
+        ("Plugin Publication Date", &cols.plugin_publication),
+        ("Plugin Modification Date", &cols.plugin_modification),
+    ] {
+        references.push_str(&format!("\n{label}: {}", na(column)));
+    }
     f.references = Some(references);
 
     let mut justification = format!("Severity: {}", severity.label());
@@ -382,7 +373,7 @@ fn new_finding(
     for n in cols
         .xref
         .text(record)
-        .map(|x| cwe_numbers_in(&x))
+        .map(|x| cwes_in(&x))
         .unwrap_or_default()
     {
         if !cwes.contains(&n) {
@@ -411,7 +402,7 @@ fn new_finding(
 
 /// `definition.cwe` holds bare numbers (`79`, `79,89`) or `CWE-79`.
 fn cwe_list(raw: &str) -> Vec<i32> {
-    let named = cwe_numbers_in(raw);
+    let named = cwes_in(raw);
     if !named.is_empty() {
         return named;
     }
@@ -420,7 +411,7 @@ fn cwe_list(raw: &str) -> Vec<i32> {
         .split(|c: char| !c.is_ascii_digit())
         .filter_map(|d| d.parse::<i32>().ok())
     {
-        if (1..=99_999).contains(&n) && !out.contains(&n) {
+        if is_cwe(n) && !out.contains(&n) {
             out.push(n);
         }
     }
@@ -435,6 +426,5 @@ fn epss(raw: &str) -> Option<f64> {
     } else {
         format!("0.{raw}")
     };
-    let v: f64 = text.parse().ok()?;
-    (v.is_finite() && (0.0..=1.0).contains(&v)).then_some(v)
+    probability(&text)
 }

@@ -12,13 +12,14 @@
 //! findings go to the sink when the document ends, because a later item can still join any of
 //! them.
 
-use super::common::{
-    cvss_score, cvss3_vector, cvss4_vector, cwe_numbers_in, endpoint_from_parts, endpoint_from_url,
-    finding_title, probability, push_capped, severity_from_cvss, severity_from_level, xml_attr,
-    xml_entity_text, xml_reader, xml_syntax_error,
-};
-use super::tenable::SCAN_TYPE;
-use crate::{Context, Location, ParseError, Sink};
+use super::common::cvss::{cvss_score, cvss3_vector, cvss4_vector, severity_from_cvss};
+use super::common::endpoint::{endpoint_from_parts, endpoint_from_url};
+use super::common::ids::{cwes_in, is_cwe};
+use super::common::number::probability;
+use super::common::title::{Overflow, one_line_title};
+use super::common::xml::{Root, error_at, push_text, read_document, xml_attr};
+use super::tenable::{SCAN_TYPE, severity_from_level};
+use crate::{Context, ParseError, Sink};
 use domain::{Endpoint, NewFinding, Severity};
 use quick_xml::events::Event;
 use std::collections::{HashMap, HashSet};
@@ -29,8 +30,12 @@ use std::io::BufRead;
 const FIELD_CAP: usize = 64 * 1024;
 /// Plugin output of further hosts appended to a finding's description, at most.
 const OUTPUT_BUDGET: usize = 64 * 1024;
-/// Deeper nesting than any real report is refused instead of growing the element stack.
-const MAX_DEPTH: usize = 1024;
+
+const ROOT: Root = Root {
+    names: &["NessusClientData_v2"],
+    shown: "a <NessusClientData_v2>",
+    document: "a .nessus v2 export",
+};
 
 /// Where the reader is, as far as the findings care.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -177,52 +182,29 @@ struct Host {
     ip: Option<String>,
 }
 
-#[expect(
-    clippy::result_large_err,
-    reason = "ParseError is the parser contract's error type (error.rs), not sized here"
-)]
 pub(crate) fn parse(
     input: &mut dyn BufRead,
     ctx: &Context,
     sink: &mut Sink<'_>,
 ) -> Result<(), ParseError> {
-    let mut reader = xml_reader(input);
-    let mut buf = Vec::new();
     let mut stack: Vec<Ctx> = Vec::new();
     let mut text = String::new();
     let mut text_truncated = false;
     let mut host = Host::default();
     let mut item = Item::default();
     let mut findings = Aggregator::default();
-    let mut saw_root = false;
 
-    loop {
-        buf.clear();
-        let event = reader
-            .read_event_into(&mut buf)
-            .map_err(|e| xml_syntax_error(SCAN_TYPE, reader.error_position(), &e))?;
+    read_document(SCAN_TYPE, input, &ROOT, |event, _, reader| {
         match event {
             Event::Start(start) => {
                 let name = start.name();
                 let name = name.as_ref();
-                let parent = stack.last().copied();
-                let here = match parent {
-                    None => {
-                        if name != "NessusClientData_v2" {
-                            return Err(at(
-                                &reader,
-                                format!(
-                                    "expected a <NessusClientData_v2> root element (a .nessus v2 export), found <{name}>"
-                                ),
-                            ));
-                        }
-                        saw_root = true;
-                        Ctx::Root
-                    }
+                let here = match stack.last().copied() {
+                    None => Ctx::Root,
                     Some(Ctx::Root) if name == "Report" => Ctx::Report,
                     Some(Ctx::Report) if name == "ReportHost" => {
                         host = Host {
-                            name: xml_attr(&start, "name").unwrap_or_default(),
+                            name: xml_attr(start, "name").unwrap_or_default(),
                             ..Host::default()
                         };
                         Ctx::Host
@@ -231,7 +213,7 @@ pub(crate) fn parse(
                     Some(Ctx::HostProperties) if name == "tag" => {
                         text.clear();
                         text_truncated = false;
-                        match xml_attr(&start, "name").as_deref() {
+                        match xml_attr(start, "name").as_deref() {
                             Some("host-fqdn") => Ctx::HostTag(HostTag::Fqdn),
                             Some("host-ip") => Ctx::HostTag(HostTag::Ip),
                             _ => Ctx::HostTag(HostTag::Other),
@@ -239,12 +221,12 @@ pub(crate) fn parse(
                     }
                     Some(Ctx::Host) if name == "ReportItem" => {
                         item = Item {
-                            port: xml_attr(&start, "port"),
-                            svc_name: xml_attr(&start, "svc_name"),
-                            protocol: xml_attr(&start, "protocol"),
-                            severity: xml_attr(&start, "severity"),
-                            plugin_id: xml_attr(&start, "pluginID"),
-                            plugin_name: xml_attr(&start, "pluginName"),
+                            port: xml_attr(start, "port"),
+                            svc_name: xml_attr(start, "svc_name"),
+                            protocol: xml_attr(start, "protocol"),
+                            severity: xml_attr(start, "severity"),
+                            plugin_id: xml_attr(start, "pluginID"),
+                            plugin_name: xml_attr(start, "pluginName"),
                             ..Item::default()
                         };
                         Ctx::Item
@@ -256,12 +238,6 @@ pub(crate) fn parse(
                     }
                     Some(_) => Ctx::Other,
                 };
-                if stack.len() >= MAX_DEPTH {
-                    return Err(at(
-                        &reader,
-                        format!("expected at most {MAX_DEPTH} nested elements"),
-                    ));
-                }
                 stack.push(here);
             }
             Event::End(_) => match stack.pop() {
@@ -283,49 +259,21 @@ pub(crate) fn parse(
                 }
                 Some(Ctx::Item) => {
                     let done = std::mem::take(&mut item);
-                    findings.add(done, &host, ctx).map_err(|m| at(&reader, m))?;
+                    findings
+                        .add(done, &host, ctx)
+                        .map_err(|m| error_at(SCAN_TYPE, reader, m))?;
                 }
                 _ => {}
             },
-            Event::Text(t) => {
-                if collects_text(stack.last()) {
-                    text_truncated |= !push_capped(&mut text, &t.xml10_content(), FIELD_CAP);
-                }
+            Event::Text(_) | Event::CData(_) | Event::GeneralRef(_)
+                if collects_text(stack.last()) =>
+            {
+                text_truncated |= !push_text(&mut text, event, FIELD_CAP);
             }
-            Event::CData(t) => {
-                if collects_text(stack.last()) {
-                    text_truncated |= !push_capped(&mut text, &t.xml10_content(), FIELD_CAP);
-                }
-            }
-            Event::GeneralRef(r) => {
-                if collects_text(stack.last()) && text.len() < FIELD_CAP {
-                    xml_entity_text(&r, &mut text);
-                }
-            }
-            Event::Eof => {
-                if !saw_root {
-                    return Err(at(
-                        &reader,
-                        "expected a <NessusClientData_v2> root element, found the end of the file"
-                            .to_owned(),
-                    ));
-                }
-                if !stack.is_empty() {
-                    return Err(at(
-                        &reader,
-                        "expected the closing tags of the open elements, found the end of the file (truncated report?)"
-                            .to_owned(),
-                    ));
-                }
-                break;
-            }
-            Event::Empty(_)
-            | Event::Comment(_)
-            | Event::Decl(_)
-            | Event::PI(_)
-            | Event::DocType(_) => {}
+            _ => {}
         }
-    }
+        Ok(())
+    })?;
     findings.emit(sink)
 }
 
@@ -346,14 +294,6 @@ fn finish_text(text: &mut String, truncated: bool) -> String {
     }
     text.clear();
     value
-}
-
-fn at<R>(reader: &quick_xml::Reader<R>, message: String) -> ParseError {
-    ParseError::new(
-        SCAN_TYPE,
-        Some(Location::byte(reader.buffer_position())),
-        message,
-    )
 }
 
 /// URL schemes DefectDojo accepts as an endpoint protocol (hyperlink's `SCHEME_PORT_MAP`);
@@ -459,7 +399,7 @@ impl Aggregator {
                     .map(|id| format!("Nessus plugin {id}"))
             })
             .unwrap_or_default();
-        let Some(title) = finding_title(&raw_title) else {
+        let Some(title) = one_line_title(&raw_title, Overflow::Cut) else {
             return Err("expected a pluginName or pluginID attribute on <ReportItem>".to_owned());
         };
         let level = item
@@ -572,10 +512,6 @@ impl Aggregator {
         }
     }
 
-    #[expect(
-        clippy::result_large_err,
-        reason = "ParseError is the parser contract's error type (error.rs), not sized here"
-    )]
     fn emit(mut self, sink: &mut Sink<'_>) -> Result<(), ParseError> {
         let folded = std::mem::take(&mut self.folded);
         for f in folded {
@@ -669,9 +605,9 @@ fn new_finding(
             .parse::<i32>()
             .ok()
             .map(|n| vec![n])
-            .unwrap_or_else(|| cwe_numbers_in(raw));
+            .unwrap_or_else(|| cwes_in(raw));
         for n in parsed {
-            if (1..=99_999).contains(&n) && !cwes.contains(&n) {
+            if is_cwe(n) && !cwes.contains(&n) {
                 cwes.push(n);
             }
         }
@@ -682,7 +618,7 @@ fn new_finding(
             .get(..4)
             .is_some_and(|p| p.eq_ignore_ascii_case("cwe:"))
         {
-            for n in cwe_numbers_in(xref) {
+            for n in cwes_in(xref) {
                 if !cwes.contains(&n) {
                     cwes.push(n);
                 }

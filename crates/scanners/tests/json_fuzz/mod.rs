@@ -2,9 +2,8 @@
 //! findings or an error and never panics, and every finding it returns passes
 //! `NewFinding::normalize` (one odd value must not fail a whole import).
 
-// Each test binary uses some of these helpers; `ParseError` is the crate's error type, as the
-// parsers return it.
-#![allow(dead_code, clippy::result_large_err)]
+// Each test binary uses some of these helpers.
+#![allow(dead_code)]
 
 use proptest::prelude::*;
 use scanners::Parser;
