@@ -76,8 +76,10 @@ pub fn nessus(out: &Path, bytes: u64) -> anyhow::Result<u64> {
         let ip = format!("10.{}.{}.{}", (host >> 16) & 255, (host >> 8) & 255, host & 255);
         put(&mut w, &format!("<ReportHost name=\"{ip}\"><HostProperties><tag name=\"host-ip\">{ip}</tag><tag name=\"operating-system\">Linux Kernel 5.4</tag></HostProperties>\n"))?;
         for _ in 0..50 {
+            // As in real scans, what a plugin reports (severity, CVE, CWE, CVSS) belongs to
+            // the plugin; only where it was found and the output vary per host.
             let plugin = 10_000 + rng.below(5_000);
-            let sev = rng.below(5);
+            let sev = plugin % 5;
             let port = [22, 80, 443, 3306, 8080][rng.below(5) as usize];
             put(
                 &mut w,
@@ -89,9 +91,9 @@ pub fn nessus(out: &Path, bytes: u64) -> anyhow::Result<u64> {
 <cve>CVE-2023-{:05}</cve><xref>CWE:{}</xref><plugin_output>{output}</plugin_output></ReportItem>\n",
                     ["None", "Low", "Medium", "High", "Critical"][sev as usize],
                     sev * 2,
-                    rng.below(10),
-                    rng.below(99_999),
-                    CWES[rng.below(10) as usize],
+                    plugin % 10,
+                    plugin * 7 % 99_999,
+                    CWES[(plugin % 10) as usize],
                 ),
             )?;
             items += 1;

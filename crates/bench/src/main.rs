@@ -94,7 +94,8 @@ async fn main() -> anyhow::Result<()> {
             let mut input = BufReader::with_capacity(256 * 1024, std::fs::File::open(&file)?);
             let started = Instant::now();
             let mut n = 0u64;
-            st.parser.parse(&mut input, &scanners::Context { test: domain::TestId(1) }, &mut |_| {
+            let ctx = scanners::Context { test: domain::TestId(1), size_hint: Some(size) };
+            st.parser.parse(&mut input, &ctx, &mut |_| {
                 n += 1;
                 Ok(())
             })?;
@@ -144,9 +145,9 @@ async fn import(scan_type: &str, database: Option<String>, reimports: usize, fil
     let target = Target { product_name: Some("Bench".into()), engagement_name: Some("CI".into()), ..Default::default() };
     for run in 0..=reimports {
         let opts = ImportOptions { reimport: run > 0, auto_create_context: true, ..Default::default() };
-        let input = Box::new(BufReader::with_capacity(256 * 1024, std::fs::File::open(file)?));
+        let report = engine::import::Report::from_file(file)?;
         let started = Instant::now();
-        let o = engine::import::run(&app, &actor, st, &target, &opts, None, input, &|_| {}).await?;
+        let o = engine::import::run(&app, &actor, st, &target, &opts, report, &|_| {}).await?;
         let secs = started.elapsed().as_secs_f64();
         let c = o.import.counts;
         let total = c.created + c.duplicate + c.closed + c.reactivated + c.updated + c.untouched;

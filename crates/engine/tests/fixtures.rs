@@ -2,7 +2,7 @@
 //! unchanged creates and closes nothing. On both databases.
 
 use domain::{Actor, Role, UserId};
-use engine::import::{ImportOptions, Target, run};
+use engine::import::{ImportOptions, Report, Target, run};
 use engine::{App, Settings};
 use store::testing::TestDb;
 
@@ -61,14 +61,14 @@ async fn every_fixture_imports_and_reimports_unchanged(t: TestDb) {
                 test_title: Some(name.clone()),
                 ..Default::default()
             };
-            let open = || Box::new(std::io::BufReader::new(std::fs::File::open(&path).unwrap()));
-            let first = run(&app, &actor, st, &target, &ImportOptions { auto_create_context: true, ..Default::default() }, Some(name.clone()), open(), &|_| {}).await;
+            let open = || Report::from_file(&path).unwrap();
+            let first = run(&app, &actor, st, &target, &ImportOptions { auto_create_context: true, ..Default::default() }, open(), &|_| {}).await;
             if must_fail {
                 assert!(first.is_err(), "{name} should be refused");
                 continue;
             }
             let first = first.unwrap_or_else(|e| panic!("{name}: {e}"));
-            let again = run(&app, &actor, st, &target, &ImportOptions { reimport: true, ..Default::default() }, Some(name.clone()), open(), &|_| {})
+            let again = run(&app, &actor, st, &target, &ImportOptions { reimport: true, ..Default::default() }, open(), &|_| {})
                 .await
                 .unwrap_or_else(|e| panic!("{name} (reimport): {e}"));
             let (a, b) = (first.import.counts, again.import.counts);

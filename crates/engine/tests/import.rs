@@ -2,7 +2,7 @@
 
 use domain::reimport::Outcome;
 use domain::{Actor, DedupScope, GroupBy, ProductId, Role, Severity, Status, UserId};
-use engine::import::{ImportError, ImportOptions, ImportOutcome, Target, run};
+use engine::import::{ImportError, ImportOptions, ImportOutcome, Report, Target, run};
 use engine::{App, Settings};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -36,8 +36,8 @@ fn scan() -> &'static scanners::ScanType {
     scanners::find_scan_type("Generic Findings Import").unwrap()
 }
 
-fn report(findings: &[Value]) -> Box<dyn std::io::BufRead + Send> {
-    Box::new(std::io::Cursor::new(serde_json::to_vec(&json!({ "findings": findings })).unwrap()))
+fn report(findings: &[Value]) -> Report {
+    Report::from_bytes(serde_json::to_vec(&json!({ "findings": findings })).unwrap(), Some("report.json"))
 }
 
 fn f(uid: &str, title: &str, severity: &str) -> Value {
@@ -62,7 +62,7 @@ fn reimport() -> ImportOptions {
 }
 
 async fn import(app: &App, opts: &ImportOptions, t: &Target, findings: &[Value]) -> Result<ImportOutcome, ImportError> {
-    run(app, &admin(), scan(), t, opts, Some("report.json".into()), report(findings), &|_| {}).await
+    run(app, &admin(), scan(), t, opts, report(findings), &|_| {}).await
 }
 
 fn count(o: &ImportOutcome, outcome: Outcome) -> usize {
@@ -332,14 +332,14 @@ async fn a_bad_file_leaves_nothing_behind(t: TestDb) {
     let mut bytes = serde_json::to_vec(&json!({"findings": (0..2500).map(|i| f(&i.to_string(), "ok", "low")).collect::<Vec<_>>()})).unwrap();
     bytes.truncate(bytes.len() - 2);
     bytes.extend_from_slice(br#",{"title": "x", "severity": "urgent"}]}"#);
-    let err = run(&app, &admin(), scan(), &target(), &create(), None, Box::new(std::io::Cursor::new(bytes)), &|_| {}).await.unwrap_err();
+    let err = run(&app, &admin(), scan(), &target(), &create(), Report::from_bytes(bytes, None), &|_| {}).await.unwrap_err();
     assert!(matches!(err, ImportError::Parse(_) | ImportError::Invalid(_)), "{err:?}");
     assert!(err.to_string().contains("urgent"), "{err}");
     let mut c = t.db.conn().await.unwrap();
     assert_eq!(products::list(&mut c, &Default::default(), &domain::Visibility::All, PageRequest::default()).await.unwrap().count, 0, "not even the auto-created product");
     assert_eq!(findings::list(&mut c, &Default::default(), &domain::Visibility::All, PageRequest::default()).await.unwrap().count, 0);
     // Truncated JSON: a positioned parse error.
-    let err = run(&app, &admin(), scan(), &target(), &create(), None, Box::new(std::io::Cursor::new(b"{\"findings\": [{\"title\": ".to_vec())), &|_| {}).await.unwrap_err();
+    let err = run(&app, &admin(), scan(), &target(), &create(), Report::from_bytes(b"{\"findings\": [{\"title\": ".to_vec(), None), &|_| {}).await.unwrap_err();
     assert!(err.to_string().contains("line 1"), "{err}");
 }
 
@@ -354,14 +354,14 @@ async fn rights_are_checked(t: TestDb) {
         product_roles: [(p, role)].into_iter().collect(),
     };
     let reader = as_role(Role::Reader, pid);
-    let err = run(&app, &reader, scan(), &target(), &reimport(), None, report(&[]), &|_| {}).await.unwrap_err();
+    let err = run(&app, &reader, scan(), &target(), &reimport(), report(&[]), &|_| {}).await.unwrap_err();
     assert!(matches!(err, ImportError::Forbidden(ref m) if m.contains("writer")), "{err:?}");
     let writer = as_role(Role::Writer, pid);
-    run(&app, &writer, scan(), &target(), &reimport(), None, report(&[f("1", "x", "low")]), &|_| {}).await.unwrap();
+    run(&app, &writer, scan(), &target(), &reimport(), report(&[f("1", "x", "low")]), &|_| {}).await.unwrap();
     let other = Target { product_name: Some("Brand new".into()), ..target() };
-    let err = run(&app, &writer, scan(), &other, &create(), None, report(&[]), &|_| {}).await.unwrap_err();
+    let err = run(&app, &writer, scan(), &other, &create(), report(&[]), &|_| {}).await.unwrap_err();
     assert!(matches!(err, ImportError::Forbidden(ref m) if m.contains("global maintainer")), "{err:?}");
     let stranger = as_role(Role::Admin, ProductId(424242));
-    let err = run(&app, &stranger, scan(), &target(), &reimport(), None, report(&[]), &|_| {}).await.unwrap_err();
+    let err = run(&app, &stranger, scan(), &target(), &reimport(), report(&[]), &|_| {}).await.unwrap_err();
     assert!(matches!(err, ImportError::NotFound { .. }), "another product's admin sees nothing: {err:?}");
 }

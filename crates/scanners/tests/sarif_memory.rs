@@ -10,9 +10,7 @@ fn count_streamed(input: &mut dyn std::io::BufRead) -> usize {
     Sarif
         .parse(
             input,
-            &Context {
-                test: domain::TestId(1),
-            },
+            &Context::new(domain::TestId(1)),
             &mut |_| {
                 n += 1;
                 Ok(())

@@ -261,9 +261,7 @@ fn the_sink_can_stop_the_parse() {
     let err = scanners::Parser::parse(
         &parser,
         &mut input,
-        &scanners::Context {
-            test: domain::TestId(1),
-        },
+        &scanners::Context::new(domain::TestId(1)),
         &mut |_| {
             seen += 1;
             Err(scanners::ParseError::aborted(

@@ -105,9 +105,7 @@ fn run(target_bytes: u64) {
     let mut input = BufReader::with_capacity(64 * 1024, GeneratedNessus::new(target_bytes));
     let mut findings = 0usize;
     let mut endpoints = 0usize;
-    let ctx = Context {
-        test: domain::TestId(1),
-    };
+    let ctx = Context::new(domain::TestId(1));
     TenableParser
         .parse(&mut input, &ctx, &mut |f| {
             findings += 1;

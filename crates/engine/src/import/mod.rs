@@ -26,4 +26,4 @@ mod pipeline;
 
 pub use context::resolve_target;
 pub use options::{ImportOptions, Target};
-pub use pipeline::{ImportError, ImportOutcome, run};
+pub use pipeline::{ImportError, ImportOutcome, Report, run};

@@ -48,6 +48,38 @@ pub struct ImportOutcome {
     pub after: SeverityCounts,
 }
 
+/// The report to import: its bytes, and what is known about them.
+pub struct Report {
+    pub reader: Box<dyn BufRead + Send>,
+    /// Its size, when known: lets parsers read small reports into memory (faster).
+    pub size: Option<u64>,
+    /// Its file name, kept in the import record.
+    pub file_name: Option<String>,
+}
+
+impl Report {
+    /// A report held in memory (tests, the demo's built-in samples).
+    pub fn from_bytes(bytes: impl Into<Vec<u8>>, file_name: Option<&str>) -> Report {
+        let bytes = bytes.into();
+        Report {
+            size: Some(bytes.len() as u64),
+            reader: Box::new(std::io::Cursor::new(bytes)),
+            file_name: file_name.map(str::to_owned),
+        }
+    }
+
+    /// A report file, read as a stream.
+    pub fn from_file(path: &std::path::Path) -> std::io::Result<Report> {
+        let file = std::fs::File::open(path)?;
+        let size = file.metadata().ok().map(|m| m.len());
+        Ok(Report {
+            reader: Box::new(std::io::BufReader::with_capacity(256 * 1024, file)),
+            size,
+            file_name: path.file_name().map(|n| n.to_string_lossy().into_owned()),
+        })
+    }
+}
+
 /// Findings per channel message: big enough to amortise, small enough to keep memory flat.
 const BATCH: usize = 1000;
 
@@ -55,7 +87,7 @@ const BATCH: usize = 1000;
 /// PostgreSQL a COPY round trip), so fewer, larger writes import faster.
 const FLUSH: usize = 10_000;
 
-/// Runs one import (see the module docs). `input` is read on a blocking thread;
+/// Runs one import (see the module docs). The report is read on a blocking thread;
 /// `on_progress` is called with the number of findings read so far.
 pub async fn run(
     app: &App,
@@ -63,10 +95,10 @@ pub async fn run(
     scan_type: &'static ScanType,
     target: &Target,
     opts: &ImportOptions,
-    file_name: Option<String>,
-    input: Box<dyn BufRead + Send>,
+    report: Report,
     on_progress: &(dyn Fn(u64) + Send + Sync),
 ) -> Result<ImportOutcome, ImportError> {
+    let Report { reader: input, size, file_name } = report;
     let started = store::now();
     let config = dedup::config_for(scan_type.name);
     let mut tx = app.db().begin().await?;
@@ -77,7 +109,7 @@ pub async fn run(
     // that then overlaps with this side's database writes.
     // Room for 16 batches: parsing starts while the test's findings are still being read.
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<Prepared>>(16);
-    let ctx = Context { test: resolved.test.id };
+    let ctx = Context { test: resolved.test.id, size_hint: size };
     let parser = scan_type.parser;
     let scan_name = scan_type.name;
     let prep = Preparer { opts: opts.clone(), config, test: resolved.test.id };

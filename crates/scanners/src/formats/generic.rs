@@ -525,7 +525,7 @@ impl Parser for Generic {
                 Some(Location::byte(0)),
                 "expected JSON ({\"findings\": [...]}) or CSV with a header row; the report is empty",
             )),
-            Some(b'{' | b'[') => walk_top_level(NAME, input, &mut Document { ctx, sink }),
+            Some(b'{' | b'[') => walk_top_level(NAME, input, ctx.size_hint, &mut Document { ctx, sink }),
             Some(_) => parse_csv(input, ctx, sink),
         }
     }

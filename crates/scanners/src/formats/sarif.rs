@@ -970,7 +970,7 @@ impl Parser for Sarif {
         ctx: &Context,
         sink: &mut Sink<'_>,
     ) -> Result<(), ParseError> {
-        walk_top_level(NAME, input, &mut Log { ctx, sink })
+        walk_top_level(NAME, input, ctx.size_hint, &mut Log { ctx, sink })
     }
 }
 

@@ -301,7 +301,7 @@ impl Parser for Semgrep {
             ctx,
             found: FindingsByKey::default(),
         };
-        walk_top_level(NAME, input, &mut report)?;
+        walk_top_level(NAME, input, ctx.size_hint, &mut report)?;
         send_all(report.found.into_findings(), sink)
     }
 }

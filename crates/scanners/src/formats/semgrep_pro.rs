@@ -361,7 +361,7 @@ impl Parser for SemgrepPro {
             ctx,
             found: FindingsByKey::default(),
         };
-        walk_top_level(NAME, input, &mut export)?;
+        walk_top_level(NAME, input, ctx.size_hint, &mut export)?;
         send_all(export.found.into_findings(), sink)
     }
 }

@@ -131,9 +131,7 @@ pub fn truncated(bytes: &[u8], cut: prop::sample::Index) -> &[u8] {
 pub fn assert_sink_error_stops(parser: &dyn Parser, bytes: &[u8]) {
     let mut calls = 0;
     let mut input = bytes;
-    let ctx = scanners::Context {
-        test: domain::TestId(1),
-    };
+    let ctx = scanners::Context::new(domain::TestId(1));
     let result = parser.parse(&mut input, &ctx, &mut |_| {
         calls += 1;
         Err(scanners::ParseError::new("sink", None, "database is gone"))

@@ -124,8 +124,8 @@ async fn import_reports(app: &engine::App) -> anyhow::Result<Vec<String>> {
             create_finding_groups_for_all_findings: false,
             ..Default::default()
         };
-        let input = Box::new(std::io::Cursor::new(*bytes));
-        let o = engine::import::run(app, &actor, st, &target, &opts, Some((*file).into()), input, &|_| {})
+        let report = engine::import::Report::from_bytes(*bytes, Some(file));
+        let o = engine::import::run(app, &actor, st, &target, &opts, report, &|_| {})
             .await
             .with_context(|| format!("importing the demo's {scan_type} report"))?;
         let c = o.import.counts;

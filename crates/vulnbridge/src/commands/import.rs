@@ -115,16 +115,10 @@ pub async fn run(config: Config, args: ImportArgs) -> anyhow::Result<()> {
     };
     let started = Instant::now();
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-    let result = engine::import::run(
-        &app,
-        &actor,
-        scan_type,
-        &target,
-        &opts,
-        file_name.clone(),
-        Box::new(reader),
-        &|n| findings.store(n, Ordering::Relaxed),
-    )
+    let report = engine::import::Report { reader: Box::new(reader), size: Some(size), file_name: file_name.clone() };
+    let result = engine::import::run(&app, &actor, scan_type, &target, &opts, report, &|n| {
+        findings.store(n, Ordering::Relaxed)
+    })
     .await;
     ticker.abort();
     bar.finish_and_clear();

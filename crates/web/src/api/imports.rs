@@ -325,8 +325,13 @@ async fn run_import(s: &AppState, actor: &Actor, up: Upload, d: Dialect, reimpor
     let Some((tmp, file_name)) = up.file.as_ref() else {
         return Err(invalid(d, "file", format!("file: uploading a report file is required for {}", scan_type.name)));
     };
-    let reader = std::io::BufReader::with_capacity(256 * 1024, tmp.reopen().map_err(ApiError::internal)?);
-    let outcome = import::run(&s.app, actor, scan_type, &target, &opts, file_name.clone(), Box::new(reader), &|_| {})
+    let file = tmp.reopen().map_err(ApiError::internal)?;
+    let report = import::Report {
+        size: file.metadata().ok().map(|m| m.len()),
+        reader: Box::new(std::io::BufReader::with_capacity(256 * 1024, file)),
+        file_name: file_name.clone(),
+    };
+    let outcome = import::run(&s.app, actor, scan_type, &target, &opts, report, &|_| {})
         .await
         .map_err(|e| import_error(d, e))?;
     Ok((outcome, up))
