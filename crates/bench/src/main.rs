@@ -115,7 +115,7 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn import(scan_type: &str, database: Option<String>, reimports: usize, file: &PathBuf) -> anyhow::Result<()> {
+async fn import(scan_type: &str, database: Option<String>, reimports: usize, file: &std::path::Path) -> anyhow::Result<()> {
     let st = scanners::find_scan_type(scan_type).context("unknown scan type")?;
     let dir = tempfile_dir()?;
     let (db, backend) = match &database {

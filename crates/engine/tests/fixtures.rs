@@ -34,7 +34,7 @@ fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
         let p = e.unwrap().path();
         if p.is_dir() {
             files(&p, out);
-        } else if !p.extension().is_some_and(|x| x == "md") {
+        } else if p.extension().is_none_or(|x| x != "md") {
             out.push(p);
         }
     }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 pub const ENV_PREFIX: &str = "VULNBRIDGE_";
 
 /// Keys whose environment values are numbers or booleans.
-const NON_TEXT_KEYS: &[&str] = &["workers", "db_max_connections", "auto_migrate"];
+const NON_TEXT_KEYS: &[&str] = &["workers", "db_max_connections", "auto_migrate", "max_upload_mb"];
 
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -39,6 +39,8 @@ pub struct Config {
     pub db_max_connections: u32,
     /// Apply migrations when `serve` or `worker` starts.
     pub auto_migrate: bool,
+    /// Largest report the import endpoints accept, in MiB.
+    pub max_upload_mb: u64,
 }
 
 impl Default for Config {
@@ -54,6 +56,7 @@ impl Default for Config {
             workers: 4,
             db_max_connections: 10,
             auto_migrate: true,
+            max_upload_mb: 512,
         }
     }
 }
@@ -70,6 +73,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("workers", "background jobs `serve` runs at once; `0` leaves them to `vulnbridge worker`; default 4"),
     ("db_max_connections", "database connections per process; default 10"),
     ("auto_migrate", "apply migrations at start; default `true`"),
+    ("max_upload_mb", "largest report the import endpoints accept, in MiB; default 512"),
 ];
 
 impl fmt::Debug for Config {
@@ -85,6 +89,7 @@ impl fmt::Debug for Config {
             .field("workers", &self.workers)
             .field("db_max_connections", &self.db_max_connections)
             .field("auto_migrate", &self.auto_migrate)
+            .field("max_upload_mb", &self.max_upload_mb)
             .finish()
     }
 }
@@ -163,6 +168,9 @@ impl Config {
         }
         if self.db_max_connections == 0 {
             bail!("invalid configuration: db_max_connections must be at least 1");
+        }
+        if self.max_upload_mb == 0 || self.max_upload_mb > 64 * 1024 {
+            bail!("invalid configuration: max_upload_mb must be between 1 and 65536");
         }
         Ok(())
     }

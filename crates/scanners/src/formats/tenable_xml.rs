@@ -475,7 +475,7 @@ impl Aggregator {
             }
         }
         if let Some(block) = output_block {
-            if f.more_output.len() + block.len() + 1 <= OUTPUT_BUDGET {
+            if f.more_output.len() + block.len() < OUTPUT_BUDGET {
                 if f.more_output.capacity() == 0 {
                     f.more_output.reserve_exact(OUTPUT_BUDGET);
                 }

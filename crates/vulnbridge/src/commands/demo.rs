@@ -79,9 +79,12 @@ fn prepare_dir(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Real scanner reports (DefectDojo's test files), built into the binary so that the demo
-/// works from any directory: (scan type, product, engagement, test title, file name, bytes).
-const REPORTS: &[(&str, &str, &str, &str, &str, &[u8])] = &[
+/// One real scanner report (a DefectDojo test file) and where the demo imports it:
+/// (scan type, product, engagement, test title, file name, bytes).
+type SampleReport = (&'static str, &'static str, &'static str, &'static str, &'static str, &'static [u8]);
+
+/// Built into the binary so that the demo works from any directory.
+const REPORTS: &[SampleReport] = &[
     ("Semgrep JSON Report", "Storefront", "CI/CD pipeline", "semgrep (nightly)", "semgrep.json",
         include_bytes!("../../../../fixtures/scans/semgrep/many_findings.json")),
     ("Burp Scan", "Storefront", "Q3 penetration test", "Burp (staging)", "burp.xml",

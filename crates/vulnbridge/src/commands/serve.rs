@@ -39,7 +39,8 @@ pub async fn run_server(
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let background = spawn_background(app.clone(), config.workers, shutdown.clone());
-    let state = web::AppState::new(app);
+    let mut state = web::AppState::new(app);
+    state.max_upload_bytes = usize::try_from(config.max_upload_mb * 1024 * 1024).unwrap_or(usize::MAX);
     tracing::info!(url = %format!("http://{addr}"), "Listening.");
     let mut stop = shutdown.clone();
     web::serve(listener, state, async move {

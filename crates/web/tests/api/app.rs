@@ -26,13 +26,19 @@ pub struct Resp {
 
 impl TestApp {
     pub async fn new(t: TestDb) -> TestApp {
+        Self::with_upload_limit(t, web::DEFAULT_MAX_UPLOAD_BYTES).await
+    }
+
+    pub async fn with_upload_limit(t: TestDb, max_upload_bytes: usize) -> TestApp {
         let key = secrets::MasterKey::generate();
         let app = engine::App::new(
             t.db.clone(),
             secrets::Cipher::new(&key),
             engine::Settings { public_url: "http://localhost:8080".into() },
         );
-        let router = web::router(web::AppState::new(app));
+        let mut state = web::AppState::new(app);
+        state.max_upload_bytes = max_upload_bytes;
+        let router = web::router(state);
         let mut me = TestApp { t, router, admin: String::new() };
         me.admin = me.user("admin", Some(Role::Admin)).await.1;
         me

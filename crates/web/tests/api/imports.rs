@@ -6,7 +6,7 @@ use axum::http::{Request, header};
 use domain::Role;
 use store::testing::TestDb;
 
-store::both_backends!(defectdojo_import_then_reimport, defectdojo_errors, v1_imports_and_history, scan_types_are_listed);
+store::both_backends!(defectdojo_import_then_reimport, defectdojo_errors, v1_imports_and_history, scan_types_are_listed, oversized_uploads_are_refused);
 
 const BOUNDARY: &str = "----vulnbridgetestboundary";
 
@@ -173,4 +173,13 @@ async fn scan_types_are_listed(t: TestDb) {
     for n in ["SARIF", "Semgrep JSON Report", "Tenable Scan", "Snyk Scan", "Burp Scan", "AWS Security Hub Scan", "Checkmarx One Scan", "Dependency Track Finding Packaging Format (FPF) Export", "SonarQube Scan", "Probely Scan", "Generic Findings Import"] {
         assert!(names.contains(&n), "{n} missing from {names:?}");
     }
+}
+
+async fn oversized_uploads_are_refused(t: TestDb) {
+    let app = TestApp::with_upload_limit(t, 64 * 1024).await;
+    let big = fixture("semgrep/many_findings.json").repeat(20);
+    let r = upload(&app, "/api/v2/import-scan/", &app.admin, &dd_fields(), Some(("big.json", &big))).await;
+    r.problem(413, None);
+    assert!(r.detail().contains("VULNBRIDGE_MAX_UPLOAD_MB"), "{}", r.detail());
+    assert_eq!(app.get("/api/v1/products", &app.admin).await.body["count"], 0);
 }
