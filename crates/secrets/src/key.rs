@@ -130,16 +130,22 @@ impl MasterKey {
                 };
                 fs::create_dir_all(data_dir).map_err(io("create the directory of"))?;
                 let key = MasterKey::generate();
-                // create_new: never overwrite a key another process wrote a moment ago.
-                let mut file = OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .open(&path)
-                    .map_err(io("create"))?;
-                writeln!(file, "{}", key.to_base64().expose_secret()).map_err(io("write"))?;
-                file.sync_all().map_err(io("write"))?;
-                Ok((key, KeySource::File { path, created: true }))
+                // Written in full to a private file first, then hard-linked into place: the link
+                // fails if another process (a second replica starting at the same moment) got
+                // there first, and then its key, already complete on disk, is the one to use.
+                let staging = data_dir.join(format!(".{KEY_FILE_NAME}.{}", key.id()));
+                let written = (|| {
+                    let mut file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&staging)?;
+                    writeln!(file, "{}", key.to_base64().expose_secret())?;
+                    file.sync_all()?;
+                    fs::hard_link(&staging, &path)
+                })();
+                let _ = fs::remove_file(&staging);
+                match written {
+                    Ok(()) => Ok((key, KeySource::File { path, created: true })),
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Self::load(None, data_dir),
+                    Err(e) => Err(io("create")(e)),
+                }
             }
             Err(source) => Err(KeyError::Io {
                 action: "read",
@@ -164,6 +170,18 @@ mod tests {
         let (k2, src2) = MasterKey::load(None, dir.path()).unwrap();
         assert!(matches!(src2, KeySource::File { created: false, .. }));
         assert_eq!(k1.bytes(), k2.bytes());
+    }
+
+    #[test]
+    fn processes_starting_together_agree_on_one_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys: Vec<[u8; 32]> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8).map(|_| s.spawn(|| *MasterKey::load(None, dir.path()).unwrap().0.bytes())).collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(keys.windows(2).all(|w| w[0] == w[1]));
+        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, [KEY_FILE_NAME], "no staging files are left behind");
     }
 
     #[test]

@@ -13,7 +13,15 @@ fn bin() -> Command {
         }
     }
     c.env("VULNBRIDGE_LOG", "warn");
+    // Runs that keep the default `./vulnbridge-data` write it here, never into the source tree.
+    c.current_dir(scratch_dir());
     c
+}
+
+fn scratch_dir() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-scratch");
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    dir
 }
 
 fn run(c: &mut Command) -> Output {
