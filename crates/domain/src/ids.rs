@@ -45,4 +45,12 @@ id_type!(
     TokenId,
     /// A background job id.
     JobId,
+    /// An Integration Instance id (one connection to a tracker).
+    InstanceId,
+    /// An Issue Tracker Mapping id.
+    MappingId,
+    /// An Issue Tracker Assignment id.
+    AssignmentId,
+    /// A Ticket (link to a remote ticket) id.
+    TicketId,
 );

@@ -13,6 +13,7 @@ mod severity;
 pub mod stats;
 mod status;
 mod text;
+pub mod tracker;
 mod user;
 
 pub use access::{Action, Actor, Role, Visibility};
@@ -29,8 +30,8 @@ pub use dedup::DedupScope;
 pub use group::{FindingGroup, GroupBy, group_severity, group_status};
 pub use idset::IdRanges;
 pub use ids::{
-    EngagementId, FindingGroupId, FindingId, JobId, ProductId, ProductTypeId, TestId, TokenId,
-    UserId,
+    AssignmentId, EngagementId, FindingGroupId, FindingId, InstanceId, JobId, MappingId, ProductId,
+    ProductTypeId, TestId, TicketId, TokenId, UserId,
 };
 pub use severity::{ParseSeverityError, Severity};
 pub use status::{ParseStatusError, Status};

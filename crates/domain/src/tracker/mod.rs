@@ -1,0 +1,20 @@
+//! Integrators: vendors, mappings and assignments, tickets, and the pure decisions of a push
+//! (what to render, whether to push, what to send).
+
+mod mapping;
+pub mod plan;
+pub mod render;
+mod ticket;
+mod vendor;
+
+pub use mapping::{
+    DEFAULT_TITLE_TEMPLATE, InboundMapping, MappingConfig, MappingTarget, PushFilters, PushMode, SeverityMapping,
+    StatusMapping, default_severity_mapping, default_status_mapping,
+};
+pub use plan::{Changes, Plan, Trigger, plan, should_push};
+pub use render::{FindingView, GroupView, Place, RenderError, SubjectView, desired_fields};
+pub use ticket::{
+    CloseReason, FieldValue, LinkState, MARKER_LABEL, Marker, RemoteState, Subject, Ticket, TicketChange,
+    TicketFields, TicketState,
+};
+pub use vendor::Vendor;

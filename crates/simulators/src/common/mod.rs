@@ -1,0 +1,14 @@
+//! What every simulator shares: serving, fault injection, request counting, sliding-window
+//! rate limits and the webhook outbox.
+
+mod faults;
+mod log;
+mod server;
+mod window;
+mod webhooks;
+
+pub use faults::{Fault, Faults};
+pub use log::RequestLog;
+pub use server::SimServer;
+pub use window::SlidingWindow;
+pub use webhooks::{Delivery, WebhookOutbox};

@@ -1,0 +1,169 @@
+//! Tracker clients: one module per vendor behind the [`Tracker`] trait.
+//!
+//! A tracker client turns the engine's decisions (create these fields, send these changes)
+//! into the vendor's calls, and the vendor's webhooks into [`webhook::InboundEvent`]s. It keeps
+//! no state between calls besides caches of ids it looked up; everything durable (what was
+//! sent, which remote ticket belongs to which finding) is the engine's.
+//!
+//! Layering: the engine calls trackers; trackers call the network through [`http::HttpClient`],
+//! which asks a [`limit::Limiter`] (the engine's, shared across processes through the database)
+//! before every request and classifies every failure into a [`TrackerError`].
+
+pub mod check;
+pub mod error;
+pub mod github;
+pub mod gitlab;
+pub mod http;
+pub mod limit;
+pub mod outbound;
+pub mod webhook;
+
+pub use check::{Check, CheckReport};
+pub use error::TrackerError;
+pub use http::HttpClient;
+pub use limit::{Limiter, NoLimits, RateInfo, RequestClass};
+
+use async_trait::async_trait;
+use domain::tracker::{Changes, MappingConfig, Marker, TicketFields, Vendor};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+/// What an Integration Instance gives a client: where the tracker is and how to sign in.
+#[derive(Clone, Debug)]
+pub struct Connection {
+    pub vendor: Vendor,
+    /// The instance's location as the user gave it (`https://github.com/acme`,
+    /// `https://gitlab.example.com/`).
+    pub location: url::Url,
+    pub credentials: Credentials,
+}
+
+/// An instance's credentials, decrypted only for the call. `Debug` never shows them.
+#[derive(Clone, Debug)]
+pub enum Credentials {
+    /// A personal or project access token (GitHub, GitLab).
+    Token(SecretString),
+}
+
+/// A remote ticket's identity, as stored on our ticket record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteRef {
+    /// Stable and unique within the instance; what webhooks name (GitHub issue node id,
+    /// GitLab global issue id).
+    pub id: String,
+    /// What people call it (`acme/api#12`).
+    pub key: String,
+    pub url: String,
+    /// Whatever else the client needs for later calls (issue number, project item id…);
+    /// stored as is and handed back.
+    #[serde(default)]
+    pub data: serde_json::Value,
+}
+
+/// A ticket found by its marker, with what it shows now.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FoundTicket {
+    pub remote: RemoteRef,
+    pub open: bool,
+}
+
+/// One part of a ticket a call can set. Clients report each part once the tracker has it, so
+/// that after a failure halfway the engine knows what was sent and what to send again.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Part {
+    Title,
+    Body,
+    Labels,
+    Severity,
+    Status,
+    State,
+    Custom(String),
+    Comment,
+}
+
+/// What a create or update got done, filled in as it goes (also when it fails).
+#[derive(Clone, Debug, Default)]
+pub struct Progress {
+    /// Set as soon as the remote ticket exists.
+    pub remote: Option<RemoteRef>,
+    pub done: BTreeSet<Part>,
+}
+
+impl Progress {
+    pub fn did(&mut self, part: Part) {
+        self.done.insert(part);
+    }
+    pub fn did_all(&mut self, parts: impl IntoIterator<Item = Part>) {
+        self.done.extend(parts);
+    }
+}
+
+/// One tracker vendor's client, bound to an instance's connection.
+#[async_trait]
+pub trait Tracker: Send + Sync {
+    fn vendor(&self) -> Vendor;
+
+    /// Checks the credentials (valid, scopes), and with a mapping its target: the project
+    /// exists and is writable, the severity and status fields and every mapped value exist.
+    /// Each failing check says exactly what is wrong.
+    async fn check(&self, mapping: Option<&MappingConfig>) -> CheckReport;
+
+    /// Creates a ticket with these fields, the marker hidden in it. Sets `progress.remote` as
+    /// soon as the ticket exists, then each part as it is applied.
+    async fn create(
+        &self,
+        mapping: &MappingConfig,
+        fields: &TicketFields,
+        marker: &Marker,
+        progress: &mut Progress,
+    ) -> Result<(), TrackerError>;
+
+    /// Sends these changes to an existing ticket, recording each part applied.
+    async fn update(
+        &self,
+        mapping: &MappingConfig,
+        remote: &RemoteRef,
+        changes: &Changes,
+        progress: &mut Progress,
+    ) -> Result<(), TrackerError>;
+
+    /// Looks for the ticket carrying this marker, created at or after `since` (a create whose
+    /// reply was lost). Uses exact list endpoints, not search indexes that lag.
+    async fn find_by_marker(
+        &self,
+        mapping: &MappingConfig,
+        marker: &Marker,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<FoundTicket>, TrackerError>;
+
+    /// Registers (or updates) the tracker's webhook for the mapping's project so that ticket
+    /// changes reach `url`, signed or authenticated with `secret`.
+    async fn register_webhook(
+        &self,
+        mapping: &MappingConfig,
+        url: &url::Url,
+        secret: &SecretString,
+    ) -> Result<(), TrackerError>;
+}
+
+/// Builds the client for an instance.
+pub fn client(
+    conn: Connection,
+    limiter: Arc<dyn Limiter>,
+    policy: &outbound::OutboundPolicy,
+) -> Result<Box<dyn Tracker>, TrackerError> {
+    let http = HttpClient::new(conn.vendor, limiter, policy)?;
+    match conn.vendor {
+        Vendor::GitHub => Ok(Box::new(github::GitHub::new(conn, http)?)),
+        Vendor::GitLab => Ok(Box::new(gitlab::GitLab::new(conn, http)?)),
+        other => Err(TrackerError::Misconfigured(format!(
+            "{} is not supported yet",
+            other.label()
+        ))),
+    }
+}
+
+/// The vendors [`client`] can build.
+pub const SUPPORTED: [Vendor; 2] = [Vendor::GitHub, Vendor::GitLab];

@@ -1,0 +1,145 @@
+//! Rate limits: what a client tells the limiter before and after each request.
+//!
+//! The [`Limiter`] is the engine's (budgets kept in the database, shared by every process
+//! pushing to one instance); clients only say what kind of request they are about to make and
+//! what the tracker's rate-limit headers said. [`budgets`] are each vendor's documented limits,
+//! which the engine enforces *before* the tracker has to refuse anything.
+
+use crate::TrackerError;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::tracker::Vendor;
+use std::time::Duration;
+
+/// The kind of request, as rate limits count them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RequestClass {
+    /// Reads (GET, GraphQL queries).
+    Read,
+    /// Writes that change existing content (PATCH an issue, set a project field).
+    Write,
+    /// Requests that create content: an issue, a comment, a project item. GitHub's secondary
+    /// limits count these separately (80 a minute, 500 an hour).
+    Create,
+}
+
+impl RequestClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestClass::Read => "read",
+            RequestClass::Write => "write",
+            RequestClass::Create => "create",
+        }
+    }
+}
+
+/// What a response said about the rate limit.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RateInfo {
+    /// Requests left in the current window (`x-ratelimit-remaining`, `RateLimit-Remaining`).
+    pub remaining: Option<u64>,
+    /// When the window resets (`x-ratelimit-reset`, `RateLimit-Reset`).
+    pub reset: Option<DateTime<Utc>>,
+    /// How long to wait (`Retry-After`), on a refused request.
+    pub retry_after: Option<Duration>,
+}
+
+impl RateInfo {
+    /// The moment requests may resume, if the response says requests must stop.
+    pub fn blocked_until(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if let Some(after) = self.retry_after {
+            return Some(now + chrono::TimeDelta::from_std(after).unwrap_or(chrono::TimeDelta::seconds(60)));
+        }
+        match (self.remaining, self.reset) {
+            (Some(0), Some(reset)) if reset > now => Some(reset),
+            _ => None,
+        }
+    }
+}
+
+/// The engine's side of rate limiting.
+#[async_trait]
+pub trait Limiter: Send + Sync {
+    /// Called before every request. `Err(TrackerError::RateLimited)` when the budget is spent
+    /// (the caller gives up the request and the push waits).
+    async fn acquire(&self, class: RequestClass) -> Result<(), TrackerError>;
+
+    /// Called after every response with what it said about the rate limit; a response that
+    /// says "stop" blocks every process until the time given.
+    async fn observe(&self, class: RequestClass, info: &RateInfo);
+}
+
+/// No limits (tests of a client alone, `check` from the CLI).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoLimits;
+
+#[async_trait]
+impl Limiter for NoLimits {
+    async fn acquire(&self, _class: RequestClass) -> Result<(), TrackerError> {
+        Ok(())
+    }
+    async fn observe(&self, _class: RequestClass, _info: &RateInfo) {}
+}
+
+/// A documented limit: at most `limit` requests of these classes per `per`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Budget {
+    /// A name for the bucket, unique per vendor (`content-minute`).
+    pub name: &'static str,
+    pub classes: &'static [RequestClass],
+    pub limit: u32,
+    pub per: Duration,
+}
+
+const ALL: &[RequestClass] = &[RequestClass::Read, RequestClass::Write, RequestClass::Create];
+const CONTENT: &[RequestClass] = &[RequestClass::Create];
+const WRITES: &[RequestClass] = &[RequestClass::Write, RequestClass::Create];
+
+/// The vendors' documented limits (see research/trackers.md): what the engine keeps under
+/// without waiting to be refused.
+pub fn budgets(vendor: Vendor) -> Vec<Budget> {
+    match vendor {
+        // Primary: 5,000 requests an hour per token. Secondary: 80 content-creating requests a
+        // minute and 500 an hour; writes are best serialised (900 points a minute per endpoint).
+        Vendor::GitHub => vec![
+            Budget { name: "primary-hour", classes: ALL, limit: 5000, per: Duration::from_secs(3600) },
+            Budget { name: "content-minute", classes: CONTENT, limit: 80, per: Duration::from_secs(60) },
+            Budget { name: "content-hour", classes: CONTENT, limit: 500, per: Duration::from_secs(3600) },
+        ],
+        // GitLab.com: 2,000 authenticated API requests a minute; issue creation is limited per
+        // user (300 a minute by default on self-managed, `issues_create_limit`).
+        Vendor::GitLab => vec![
+            Budget { name: "api-minute", classes: ALL, limit: 2000, per: Duration::from_secs(60) },
+            Budget { name: "issues-minute", classes: CONTENT, limit: 300, per: Duration::from_secs(60) },
+        ],
+        // Jira Cloud's burst limits are not published as numbers; stay well under them.
+        Vendor::Jira => vec![Budget { name: "api-second", classes: ALL, limit: 10, per: Duration::from_secs(1) }],
+        // Azure DevOps throttles by TSTU, not counts; a steady pace keeps clear of delays.
+        Vendor::AzureDevops => vec![Budget { name: "writes-second", classes: WRITES, limit: 10, per: Duration::from_secs(1) }],
+        // ServiceNow limits are per instance, set by its admin; be modest by default.
+        Vendor::ServiceNow => vec![Budget { name: "api-second", classes: ALL, limit: 10, per: Duration::from_secs(1) }],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_wins_then_the_reset_when_nothing_remains() {
+        let now = Utc::now();
+        let info = RateInfo { remaining: Some(0), reset: Some(now + chrono::TimeDelta::seconds(90)), retry_after: Some(Duration::from_secs(5)) };
+        assert_eq!(info.blocked_until(now), Some(now + chrono::TimeDelta::seconds(5)));
+        let info = RateInfo { retry_after: None, ..info };
+        assert_eq!(info.blocked_until(now), Some(now + chrono::TimeDelta::seconds(90)));
+        let info = RateInfo { remaining: Some(3), ..info };
+        assert_eq!(info.blocked_until(now), None);
+    }
+
+    #[test]
+    fn github_secondary_limits_are_the_documented_ones() {
+        let b = budgets(Vendor::GitHub);
+        let content: Vec<_> = b.iter().filter(|b| b.classes == CONTENT).map(|b| (b.limit, b.per.as_secs())).collect();
+        assert_eq!(content, [(80, 60), (500, 3600)]);
+    }
+}
