@@ -14,6 +14,9 @@ pub struct Check {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CheckReport {
     pub checks: Vec<Check>,
+    /// The tracker account the credentials belong to (GitHub login, GitLab username), when
+    /// the credentials worked: webhooks sent by this account report our own writes.
+    pub account: Option<String>,
 }
 
 impl CheckReport {

@@ -24,6 +24,7 @@ pub use http::HttpClient;
 pub use limit::{Limiter, NoLimits, RateInfo, RequestClass};
 
 use async_trait::async_trait;
+pub use domain::tracker::Part;
 use domain::tracker::{Changes, MappingConfig, Marker, TicketFields, Vendor};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -67,20 +68,6 @@ pub struct RemoteRef {
 pub struct FoundTicket {
     pub remote: RemoteRef,
     pub open: bool,
-}
-
-/// One part of a ticket a call can set. Clients report each part once the tracker has it, so
-/// that after a failure halfway the engine knows what was sent and what to send again.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Part {
-    Title,
-    Body,
-    Labels,
-    Severity,
-    Status,
-    State,
-    Custom(String),
-    Comment,
 }
 
 /// What a create or update got done, filled in as it goes (also when it fails).
@@ -153,11 +140,11 @@ pub fn client(
     conn: Connection,
     limiter: Arc<dyn Limiter>,
     policy: &outbound::OutboundPolicy,
-) -> Result<Box<dyn Tracker>, TrackerError> {
+) -> Result<Arc<dyn Tracker>, TrackerError> {
     let http = HttpClient::new(conn.vendor, limiter, policy)?;
     match conn.vendor {
-        Vendor::GitHub => Ok(Box::new(github::GitHub::new(conn, http)?)),
-        Vendor::GitLab => Ok(Box::new(gitlab::GitLab::new(conn, http)?)),
+        Vendor::GitHub => Ok(Arc::new(github::GitHub::new(conn, http)?)),
+        Vendor::GitLab => Ok(Arc::new(gitlab::GitLab::new(conn, http)?)),
         other => Err(TrackerError::Misconfigured(format!(
             "{} is not supported yet",
             other.label()

@@ -3,7 +3,8 @@
 //! Verification happens before anything in the body is looked at. Each vendor module has a
 //! `webhook::parse(headers, body, secret)`; [`parse`] picks it by vendor.
 
-use domain::tracker::{CloseReason, Vendor};
+pub use domain::tracker::RemoteChange;
+use domain::tracker::Vendor;
 use hmac::{Hmac, Mac};
 use http::HeaderMap;
 use secrecy::{ExposeSecret, SecretString};
@@ -20,17 +21,6 @@ pub struct InboundEvent {
     pub change: RemoteChange,
     /// Who made the change in the tracker (login / username).
     pub actor: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum RemoteChange {
-    /// Closed, with the tracker's reason when it has one (`None`: it does not say).
-    Closed { reason: Option<CloseReason> },
-    Reopened,
-    /// A status-like field changed (a GitHub project's `Status`).
-    Field { field: String, value: String },
-    /// The ticket was deleted.
-    Deleted,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

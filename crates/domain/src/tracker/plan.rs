@@ -103,6 +103,81 @@ impl Changes {
     }
 }
 
+/// One part of a ticket a call can set. Tracker clients report each part once the tracker has
+/// it, so that after a failure halfway the engine knows what was sent and what to send again.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Part {
+    Title,
+    Body,
+    Labels,
+    Severity,
+    Status,
+    State,
+    Custom(String),
+    Comment,
+}
+
+impl Changes {
+    /// Every part of `fields`, to be sent to a ticket whose content is unknown: one found by
+    /// its marker after an interrupted create (the interrupted call may have set some parts).
+    /// Sending a part a ticket already has changes nothing in the tracker.
+    pub fn everything(fields: &TicketFields) -> Changes {
+        Changes {
+            title: Some(fields.title.clone()),
+            body: Some(fields.body.clone()),
+            labels_added: fields.labels.clone(),
+            labels_removed: BTreeSet::new(),
+            severity: Some(fields.severity.clone()),
+            status: Some(fields.status.clone()),
+            state: (!fields.state.is_open()).then_some(fields.state),
+            custom: fields.custom.clone(),
+            comment: None,
+        }
+    }
+}
+
+/// What a brand-new ticket shows before any part of it is set: nothing, and open. The base of
+/// [`sent_so_far`] for a create.
+pub fn blank(like: &TicketFields) -> TicketFields {
+    TicketFields {
+        title: String::new(),
+        body: String::new(),
+        labels: BTreeSet::new(),
+        severity: FieldValue::new(&like.severity.field, ""),
+        status: FieldValue::new(&like.status.field, ""),
+        state: TicketState::Open,
+        custom: BTreeMap::new(),
+    }
+}
+
+/// What a ticket shows after a call set only the parts in `done` of `target`, starting from
+/// `base` (what it showed before: [`blank`] for a create, the last-sent fields for an update).
+/// The next push then plans exactly the parts that did not get through.
+pub fn sent_so_far(base: &TicketFields, target: &TicketFields, done: &BTreeSet<Part>) -> TicketFields {
+    let mut now = base.clone();
+    for part in done {
+        match part {
+            Part::Title => now.title = target.title.clone(),
+            Part::Body => now.body = target.body.clone(),
+            Part::Labels => now.labels = target.labels.clone(),
+            Part::Severity => now.severity = target.severity.clone(),
+            Part::Status => now.status = target.status.clone(),
+            Part::State => now.state = target.state,
+            Part::Custom(name) => match target.custom.get(name) {
+                Some(v) => {
+                    now.custom.insert(name.clone(), v.clone());
+                }
+                None => {
+                    now.custom.remove(name);
+                }
+            },
+            Part::Comment => {}
+        }
+    }
+    now
+}
+
 /// Decides what to send, given the fields a push wants and the fields last sent (`None`: no
 /// ticket yet). `status` is the finding's (or group's) status, for the comment on a close or
 /// reopen.
@@ -244,6 +319,36 @@ mod tests {
         let want = fields();
         let Plan::Update(c) = plan(&want, Some(&last), Status::Active) else { panic!() };
         assert_eq!(c.custom.get("Team"), Some(&serde_json::Value::Null));
+    }
+
+    #[test]
+    fn a_half_done_create_leaves_exactly_the_rest_to_send() {
+        let mut want = fields();
+        want.state = TicketState::Closed(CloseReason::NotPlanned);
+        want.custom.insert("Team".into(), "payments".into());
+        let done: BTreeSet<Part> = [Part::Title, Part::Body, Part::Labels].into();
+        let now = sent_so_far(&blank(&want), &want, &done);
+        let Plan::Update(c) = plan(&want, Some(&now), Status::FalsePositive) else { panic!() };
+        assert_eq!((c.title, c.body), (None, None));
+        assert!(c.labels_added.is_empty());
+        assert_eq!(c.severity, Some(want.severity.clone()));
+        assert_eq!(c.status, Some(want.status.clone()));
+        assert_eq!(c.state, Some(TicketState::Closed(CloseReason::NotPlanned)));
+        assert_eq!(c.custom.get("Team"), Some(&serde_json::json!("payments")));
+        // Everything done: nothing left.
+        let all: BTreeSet<Part> = [Part::Title, Part::Body, Part::Labels, Part::Severity, Part::Status, Part::State, Part::Custom("Team".into())].into();
+        assert_eq!(plan(&want, Some(&sent_so_far(&blank(&want), &want, &all)), Status::FalsePositive), Plan::Nothing);
+    }
+
+    #[test]
+    fn everything_sends_every_part_and_reaches_the_fields_from_anywhere() {
+        let mut want = fields();
+        want.state = TicketState::Closed(CloseReason::Completed);
+        let c = Changes::everything(&want);
+        let mut reached = blank(&want);
+        c.apply_to(&mut reached);
+        assert_eq!(reached, want);
+        assert_eq!(c.comment, None);
     }
 
     /// Every combination of trigger, mode, link and filter outcome, against the seeds' rules.

@@ -1,0 +1,225 @@
+//! Two-way sync, inbound: what a change made in the tracker does to a finding. Pure rules; the
+//! engine looks up the ticket and the finding, asks here, and writes the answer.
+
+use super::{CloseReason, MappingConfig, TicketFields, TicketState};
+use crate::Status;
+use serde::{Deserialize, Serialize};
+
+/// One change to a remote ticket, as a tracker's webhook (or a reconcile poll) reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "change")]
+pub enum RemoteChange {
+    /// Closed, with the tracker's reason when it has one (`None`: it does not say).
+    Closed { reason: Option<CloseReason> },
+    Reopened,
+    /// A status-like field changed (a GitHub project's `Status`, a Jira status).
+    Field { field: String, value: String },
+    /// The ticket was deleted.
+    Deleted,
+}
+
+impl RemoteChange {
+    /// For the changelog: `closed (not planned)`, `Status → Done`.
+    pub fn describe(&self) -> String {
+        match self {
+            RemoteChange::Closed { reason: Some(CloseReason::Completed) } => "closed (completed)".into(),
+            RemoteChange::Closed { reason: Some(CloseReason::NotPlanned) } => "closed (not planned)".into(),
+            RemoteChange::Closed { reason: Some(CloseReason::Duplicate) } => "closed (duplicate)".into(),
+            RemoteChange::Closed { reason: None } => "closed".into(),
+            RemoteChange::Reopened => "reopened".into(),
+            RemoteChange::Field { field, value } => format!("{field} → {value}"),
+            RemoteChange::Deleted => "deleted".into(),
+        }
+    }
+}
+
+/// Does the change only report what we ourselves sent (the fields last sent, or the fields of
+/// a push in flight)? Trackers send webhooks for our own writes too; those change nothing.
+pub fn is_echo(change: &RemoteChange, sent: &[&TicketFields]) -> bool {
+    sent.iter().any(|f| match change {
+        RemoteChange::Closed { .. } => !f.state.is_open(),
+        RemoteChange::Reopened => f.state.is_open(),
+        RemoteChange::Field { field, value } => {
+            (f.status.field == *field && f.status.value == *value)
+                || (f.severity.field == *field && f.severity.value == *value)
+                || f.custom.get(field).and_then(|v| v.as_str()) == Some(value.as_str())
+        }
+        RemoteChange::Deleted => false,
+    })
+}
+
+/// The status a finding (currently `current`) takes after a tracker change, or `None` when it
+/// keeps its status. The rules:
+/// - closed as done (or without a reason): an open finding becomes the mapping's
+///   `inbound.closed` (`closed`, or `awaiting_validation` to have security confirm the fix);
+/// - closed as not planned or duplicate: `inbound.not_planned`, which by default leaves the
+///   finding alone (a developer's "won't fix" is not a security decision);
+/// - reopened: a finding closed or awaiting validation becomes `inbound.reopened`; one a person
+///   triaged (false positive, risk accepted, out of scope, duplicate) keeps that decision;
+/// - a status field set to a value: the finding status that value stands for, when exactly one
+///   status-group does (a value shared by Closed, False Positive and Risk Accepted reads as
+///   Closed); values no status maps to change nothing.
+pub fn status_after(change: &RemoteChange, mapping: &MappingConfig, current: Status) -> Option<Status> {
+    let inbound = &mapping.inbound;
+    if !inbound.enabled {
+        return None;
+    }
+    let target = match change {
+        RemoteChange::Closed { reason } => {
+            if !current.is_open() {
+                return None;
+            }
+            match reason {
+                Some(CloseReason::NotPlanned | CloseReason::Duplicate) => inbound.not_planned?,
+                Some(CloseReason::Completed) | None => inbound.closed,
+            }
+        }
+        RemoteChange::Reopened => {
+            if !matches!(current, Status::Closed | Status::AwaitingValidation) {
+                return None;
+            }
+            inbound.reopened
+        }
+        RemoteChange::Field { field, value } => {
+            let m = &mapping.status_mapping;
+            if *field != m.field || m.value(current) == value {
+                return None;
+            }
+            if *value == m.active {
+                if current.is_open() || matches!(current, Status::Closed | Status::AwaitingValidation) {
+                    inbound.reopened
+                } else {
+                    return None;
+                }
+            } else if m.in_progress.as_deref() == Some(value.as_str()) {
+                Status::InProgress
+            } else if m.awaiting_validation.as_deref() == Some(value.as_str()) {
+                Status::AwaitingValidation
+            } else if *value == m.closed {
+                if !current.is_open() {
+                    return None;
+                }
+                inbound.closed
+            } else if *value == m.false_positive && current.is_open() {
+                Status::FalsePositive
+            } else if *value == m.risk_accepted && current.is_open() {
+                Status::RiskAccepted
+            } else {
+                return None;
+            }
+        }
+        RemoteChange::Deleted => return None,
+    };
+    (target != current).then_some(target)
+}
+
+/// The remote ticket's fields as we now know them, after a change reported by the tracker:
+/// the base of the next push, so that it neither repeats the change nor undoes it by accident.
+pub fn remote_fields_after(change: &RemoteChange, last: &TicketFields) -> TicketFields {
+    let mut f = last.clone();
+    match change {
+        RemoteChange::Closed { reason } => f.state = TicketState::Closed(reason.unwrap_or(CloseReason::Completed)),
+        RemoteChange::Reopened => f.state = TicketState::Open,
+        RemoteChange::Field { field, value } => {
+            if f.status.field == *field {
+                f.status.value = value.clone();
+            } else if f.severity.field == *field {
+                f.severity.value = value.clone();
+            } else if f.custom.contains_key(field) {
+                f.custom.insert(field.clone(), serde_json::Value::String(value.clone()));
+            }
+        }
+        RemoteChange::Deleted => {}
+    }
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tracker::{FieldValue, MappingTarget};
+    use Status::*;
+
+    fn github() -> MappingConfig {
+        MappingConfig::defaults(MappingTarget::GitHub { repository: "api".into(), project_number: Some(1) })
+    }
+
+    fn sent(state: TicketState, status: &str) -> TicketFields {
+        TicketFields {
+            title: "t".into(),
+            body: "b".into(),
+            labels: Default::default(),
+            severity: FieldValue::new("Priority", "P3"),
+            status: FieldValue::new("Status", status),
+            state,
+            custom: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_close_closes_open_findings_or_sends_them_to_validation() {
+        let mut m = github();
+        let closed = RemoteChange::Closed { reason: Some(CloseReason::Completed) };
+        assert_eq!(status_after(&closed, &m, Active), Some(Closed));
+        assert_eq!(status_after(&closed, &m, InProgress), Some(Closed));
+        assert_eq!(status_after(&closed, &m, FalsePositive), None);
+        m.inbound.closed = AwaitingValidation;
+        assert_eq!(status_after(&closed, &m, Active), Some(AwaitingValidation));
+        assert_eq!(status_after(&closed, &m, AwaitingValidation), None);
+        m.inbound.enabled = false;
+        assert_eq!(status_after(&closed, &m, Active), None);
+    }
+
+    #[test]
+    fn not_planned_is_left_alone_unless_mapped() {
+        let mut m = github();
+        let np = RemoteChange::Closed { reason: Some(CloseReason::NotPlanned) };
+        assert_eq!(status_after(&np, &m, Active), None);
+        m.inbound.not_planned = Some(RiskAccepted);
+        assert_eq!(status_after(&np, &m, Active), Some(RiskAccepted));
+    }
+
+    #[test]
+    fn a_reopen_reopens_only_what_was_closed_as_fixed() {
+        let m = github();
+        assert_eq!(status_after(&RemoteChange::Reopened, &m, Closed), Some(Active));
+        assert_eq!(status_after(&RemoteChange::Reopened, &m, AwaitingValidation), Some(Active));
+        assert_eq!(status_after(&RemoteChange::Reopened, &m, FalsePositive), None);
+        assert_eq!(status_after(&RemoteChange::Reopened, &m, Active), None);
+    }
+
+    #[test]
+    fn status_field_values_map_back() {
+        let mut m = github();
+        m.status_mapping.in_progress = Some("Doing".into());
+        let set = |v: &str| RemoteChange::Field { field: "Status".into(), value: v.into() };
+        assert_eq!(status_after(&set("Doing"), &m, Active), Some(InProgress));
+        assert_eq!(status_after(&set("Done"), &m, InProgress), Some(Closed));
+        assert_eq!(status_after(&set("Done"), &m, RiskAccepted), None);
+        assert_eq!(status_after(&set("In Progress"), &m, Closed), Some(Active));
+        assert_eq!(status_after(&set("Backlog"), &m, Active), None);
+        assert_eq!(status_after(&RemoteChange::Field { field: "Priority".into(), value: "P0".into() }, &m, Active), None);
+    }
+
+    #[test]
+    fn our_own_writes_are_echoes() {
+        let open = sent(TicketState::Open, "In Progress");
+        let closed = sent(TicketState::Closed(CloseReason::Completed), "Done");
+        assert!(is_echo(&RemoteChange::Closed { reason: None }, &[&closed]));
+        assert!(!is_echo(&RemoteChange::Closed { reason: None }, &[&open]));
+        assert!(is_echo(&RemoteChange::Closed { reason: None }, &[&open, &closed]), "a push in flight closing it");
+        assert!(is_echo(&RemoteChange::Reopened, &[&open]));
+        assert!(is_echo(&RemoteChange::Field { field: "Status".into(), value: "Done".into() }, &[&closed]));
+        assert!(!is_echo(&RemoteChange::Field { field: "Status".into(), value: "Done".into() }, &[&open]));
+        assert!(!is_echo(&RemoteChange::Deleted, &[&open]));
+    }
+
+    #[test]
+    fn remote_changes_update_what_we_know() {
+        let open = sent(TicketState::Open, "In Progress");
+        let f = remote_fields_after(&RemoteChange::Closed { reason: Some(CloseReason::NotPlanned) }, &open);
+        assert_eq!(f.state, TicketState::Closed(CloseReason::NotPlanned));
+        let f = remote_fields_after(&RemoteChange::Field { field: "Status".into(), value: "Done".into() }, &open);
+        assert_eq!(f.status.value, "Done");
+    }
+}
