@@ -18,7 +18,7 @@ pub const PG_URL_VAR: &str = "VULNBRIDGE_TEST_DATABASE_URL";
 pub const REQUIRE_PG_VAR: &str = "VULNBRIDGE_TEST_REQUIRE_POSTGRES";
 
 /// Tables with generated ids, and the thousand their ids start after.
-const SEQUENCES: [(&str, i64); 10] = [
+const SEQUENCES: [(&str, i64); 16] = [
     ("product_types", 1),
     ("products", 2),
     ("engagements", 3),
@@ -29,6 +29,12 @@ const SEQUENCES: [(&str, i64); 10] = [
     ("users", 8),
     ("api_tokens", 9),
     ("jobs", 10),
+    ("integration_instances", 11),
+    ("tracker_mappings", 12),
+    ("tracker_assignments", 13),
+    ("tickets", 14),
+    ("ticket_changes", 15),
+    ("push_errors", 16),
 ];
 
 pub struct TestDb {

@@ -204,6 +204,22 @@ pub enum LinkState {
     /// may or may not exist, and the next push searches for its marker before creating.
     Creating,
     Linked,
+    /// The remote ticket was deleted in the tracker; nothing is pushed to it any more.
+    Deleted,
+}
+
+impl LinkState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkState::Creating => "creating",
+            LinkState::Linked => "linked",
+            LinkState::Deleted => "deleted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LinkState> {
+        [LinkState::Creating, LinkState::Linked, LinkState::Deleted].into_iter().find(|l| l.as_str() == s)
+    }
 }
 
 /// What we last knew of the remote ticket, and who made it so.
@@ -236,10 +252,22 @@ pub struct Ticket {
     pub remote_state: Option<RemoteState>,
     /// Digest of the fields last sent (see [`TicketFields::fingerprint`]).
     pub fingerprint: Option<String>,
-    /// The fields last sent, what the planner compares a new push with.
+    /// The fields last sent (plus tracker changes applied): what the planner compares a new
+    /// push with.
     #[serde(skip)]
     #[schema(ignore)]
     pub last_sent: Option<TicketFields>,
+    /// The fields of a push in flight, so that its webhook echoes are recognised.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub sending: Option<TicketFields>,
+    /// What the tracker client needs for later calls (issue number, project item id…).
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub remote_data: serde_json::Value,
+    /// Set while a create is in doubt: when it started (a marker search looks from here).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub creating_since: Option<DateTime<Utc>>,
 }
 
 /// One line of a ticket's changelog: every change vulnbridge made, and every tracker change

@@ -1,17 +1,25 @@
 //! Repositories: one module per table family, free functions over `&mut impl AsConn`, so the
 //! same function runs inside a caller's transaction or on a plain pooled connection.
 
+pub mod assignments;
 pub mod engagements;
 pub mod findings;
 pub mod groups;
 pub mod history;
 pub mod imports;
+pub mod installation;
+pub mod instances;
+pub mod mappings;
 pub mod members;
 pub mod product_types;
 pub mod products;
+pub mod push_errors;
+pub mod rate_limits;
 pub mod tests;
+pub mod tickets;
 pub mod tokens;
 pub mod users;
+pub mod webhook_deliveries;
 
 use crate::query::QueryBuf;
 use domain::Visibility;

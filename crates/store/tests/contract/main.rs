@@ -4,5 +4,6 @@
 mod common;
 mod containers;
 mod findings;
+mod integrations;
 mod jobs;
 mod users;
