@@ -139,7 +139,7 @@ async fn import(scan_type: &str, database: Option<String>, reimports: usize, fil
     let app = engine::App::new(
         db.clone(),
         secrets::Cipher::new(&secrets::MasterKey::generate()),
-        engine::Settings { public_url: "http://bench".into() },
+        engine::Settings::new("http://bench"),
     );
     let actor = Actor { user_id: UserId(0), username: "bench".into(), global_role: Some(Role::Admin), product_roles: Default::default() };
     let target = Target { product_name: Some("Bench".into()), engagement_name: Some("CI".into()), ..Default::default() };

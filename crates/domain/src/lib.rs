@@ -11,6 +11,7 @@ mod ids;
 pub mod reimport;
 mod severity;
 pub mod stats;
+pub mod redact;
 mod status;
 mod text;
 pub mod tracker;

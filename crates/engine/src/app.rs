@@ -1,12 +1,27 @@
+use crate::integrations::TrackerClients;
 use secrets::Cipher;
 use std::sync::Arc;
 use store::Db;
+use trackers::outbound::OutboundPolicy;
 
 /// Settings that behaviour depends on (not how the process is run).
 #[derive(Clone, Debug)]
 pub struct Settings {
     /// How users reach this server: used in webhook URLs and links in tickets.
     pub public_url: String,
+    /// Which addresses tracker (and later scanner) clients may call.
+    pub outbound: OutboundPolicy,
+}
+
+impl Settings {
+    pub fn new(public_url: impl Into<String>) -> Settings {
+        Settings { public_url: public_url.into(), outbound: OutboundPolicy::default() }
+    }
+
+    /// `public_url` without a trailing slash, for building links.
+    pub fn base_url(&self) -> &str {
+        self.public_url.trim_end_matches('/')
+    }
 }
 
 /// The one state everything shares: the database, the cipher for stored credentials, and
@@ -18,6 +33,7 @@ struct Inner {
     db: Db,
     cipher: Cipher,
     settings: Settings,
+    trackers: TrackerClients,
 }
 
 impl std::fmt::Debug for App {
@@ -36,6 +52,7 @@ impl App {
             db,
             cipher,
             settings,
+            trackers: TrackerClients::default(),
         }))
     }
 
@@ -49,5 +66,10 @@ impl App {
 
     pub fn settings(&self) -> &Settings {
         &self.0.settings
+    }
+
+    /// The tracker clients of this process, one per instance.
+    pub fn trackers(&self) -> &TrackerClients {
+        &self.0.trackers
     }
 }

@@ -37,6 +37,13 @@ pub enum JobError {
     /// Trying again cannot help (bad credentials, a deleted target): the job goes dead.
     #[error("{0}")]
     Permanent(String),
+    /// Not a failure: the job must wait (a rate budget is spent, another job holds what it
+    /// needs) and runs again at `until` without counting an attempt.
+    #[error("deferred until {until}: {reason}")]
+    Defer {
+        reason: String,
+        until: chrono::DateTime<chrono::Utc>,
+    },
 }
 
 impl JobError {
@@ -64,6 +71,23 @@ impl From<store::StoreError> for JobError {
     }
 }
 
+/// Which job is running: its id (jobs that hold other rows while they run name themselves by
+/// it) and its attempt.
+#[derive(Clone, Copy, Debug)]
+pub struct JobContext {
+    pub id: domain::JobId,
+    /// 1 on the first run.
+    pub attempt: i32,
+    pub max_attempts: i32,
+}
+
+impl JobContext {
+    /// Whether a failure now would be the last one (the job goes dead instead of retrying).
+    pub fn is_last_attempt(&self) -> bool {
+        self.attempt >= self.max_attempts
+    }
+}
+
 /// A kind of background work. The struct is the payload; `run` does the work.
 pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// Stored in the `kind` column; never rename one that may still be queued.
@@ -77,7 +101,22 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
         None
     }
 
-    fn run(self, app: &App) -> impl Future<Output = Result<(), JobError>> + Send;
+    fn run(self, app: &App, ctx: JobContext) -> impl Future<Output = Result<(), JobError>> + Send;
+}
+
+/// The queue row of a job: its payload, queue, attempts, priority and dedupe key.
+pub fn new_job<J: Job>(job: &J) -> NewJob {
+    // Serialising a plain payload struct cannot fail; a `null` payload would make the job
+    // fail visibly ("payload is not readable") rather than vanish.
+    let payload = serde_json::to_value(job).unwrap_or_default();
+    let mut new = NewJob::new(J::KIND, payload)
+        .queue(J::QUEUE)
+        .max_attempts(J::MAX_ATTEMPTS)
+        .priority(J::PRIORITY);
+    if let Some(key) = job.dedupe_key() {
+        new = new.dedupe(key);
+    }
+    new
 }
 
 /// Enqueues a job on the caller's connection or transaction (commit it with the change that
@@ -86,21 +125,12 @@ pub async fn enqueue<J: Job>(
     c: &mut impl AsConn,
     job: &J,
 ) -> Result<Option<domain::JobId>, store::StoreError> {
-    let payload = serde_json::to_value(job).map_err(|e| {
-        store::StoreError::corrupt("jobs", format!("cannot serialise a {} job: {e}", J::KIND))
-    })?;
-    let mut new = NewJob::new(J::KIND, payload)
-        .queue(J::QUEUE)
-        .max_attempts(J::MAX_ATTEMPTS)
-        .priority(J::PRIORITY);
-    if let Some(key) = job.dedupe_key() {
-        new = new.dedupe(key);
-    }
-    jobs::enqueue(c, new).await
+    jobs::enqueue(c, new_job(job)).await
 }
 
-type Handler =
-    Arc<dyn Fn(serde_json::Value, App) -> BoxFuture<'static, Result<(), JobError>> + Send + Sync>;
+type Handler = Arc<
+    dyn Fn(serde_json::Value, App, JobContext) -> BoxFuture<'static, Result<(), JobError>> + Send + Sync,
+>;
 
 /// Which code runs which job kind.
 #[derive(Clone, Default)]
@@ -115,12 +145,12 @@ impl Registry {
     }
 
     pub fn register<J: Job>(mut self) -> Self {
-        let handler: Handler = Arc::new(|payload, app| {
+        let handler: Handler = Arc::new(|payload, app, ctx| {
             async move {
                 let job: J = serde_json::from_value(payload).map_err(|e| {
                     JobError::permanent(format!("the {} payload is not readable: {e}", J::KIND))
                 })?;
-                job.run(&app).await
+                job.run(&app, ctx).await
             }
             .boxed()
         });
@@ -300,7 +330,8 @@ impl Worker {
             };
             let started = std::time::Instant::now();
             // The job runs in its own task so that a panic is caught as a JoinError.
-            let mut task = tokio::spawn(handler(job.payload.clone(), app.clone()));
+            let ctx = JobContext { id: job.id, attempt: job.attempts, max_attempts: job.max_attempts };
+            let mut task = tokio::spawn(handler(job.payload.clone(), app.clone(), ctx));
             let mut renew = tokio::time::interval(opts.lease / 3);
             renew.tick().await;
             let result = loop {
@@ -359,12 +390,26 @@ impl Worker {
 }
 
 async fn record_failure(db: &store::Db, job: &jobs::Job, opts: &WorkerOptions, err: JobError) -> &'static str {
+    if let JobError::Defer { reason, until } = &err {
+        return match jobs::defer(db, job.id, &opts.name, *until, reason).await {
+            Ok(true) => {
+                tracing::debug!(%reason, until = %until, "Job deferred.");
+                "deferred"
+            }
+            Ok(false) => "lease_lost",
+            Err(e) => {
+                tracing::error!(error = %e, %reason, "Cannot defer a job.");
+                "unrecorded"
+            }
+        };
+    }
     let (reason, retry_at) = match &err {
         JobError::Retry { reason, after } => {
             let delay = after.unwrap_or_else(|| backoff(job.attempts, opts.base_backoff, opts.max_backoff));
             (reason.clone(), Some(now() + lease_delta(delay)))
         }
         JobError::Permanent(reason) => (reason.clone(), None),
+        JobError::Defer { .. } => unreachable!("handled above"),
     };
     match jobs::fail(db, job.id, &opts.name, &reason, retry_at).await {
         Ok(FailOutcome::Retrying(at)) => {

@@ -41,7 +41,7 @@ fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
 }
 
 async fn every_fixture_imports_and_reimports_unchanged(t: TestDb) {
-    let app = App::new(t.db.clone(), secrets::Cipher::new(&secrets::MasterKey::generate()), Settings { public_url: "http://x".into() });
+    let app = App::new(t.db.clone(), secrets::Cipher::new(&secrets::MasterKey::generate()), Settings::new("http://x"));
     let actor = Actor { user_id: UserId(1), username: "ci".into(), global_role: Some(Role::Admin), product_roles: Default::default() };
     let root = scanners::testing::fixture("");
     let mut imported = 0;

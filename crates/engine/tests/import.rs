@@ -25,7 +25,7 @@ store::both_backends!(
 );
 
 fn app(db: store::Db) -> App {
-    App::new(db, secrets::Cipher::new(&secrets::MasterKey::generate()), Settings { public_url: "http://x".into() })
+    App::new(db, secrets::Cipher::new(&secrets::MasterKey::generate()), Settings::new("http://x"))
 }
 
 fn admin() -> Actor {

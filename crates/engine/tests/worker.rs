@@ -26,7 +26,7 @@ struct MakeType {
 impl Job for MakeType {
     const KIND: &'static str = "test_make_type";
     const MAX_ATTEMPTS: i32 = 1;
-    async fn run(self, app: &App) -> Result<(), JobError> {
+    async fn run(self, app: &App, _ctx: engine::JobContext) -> Result<(), JobError> {
         let mut tx = app.db().begin().await?;
         product_types::create(
             &mut tx,
@@ -49,7 +49,7 @@ struct AlwaysFails;
 impl Job for AlwaysFails {
     const KIND: &'static str = "test_always_fails";
     const MAX_ATTEMPTS: i32 = 3;
-    async fn run(self, _: &App) -> Result<(), JobError> {
+    async fn run(self, _: &App, _ctx: engine::JobContext) -> Result<(), JobError> {
         Err(JobError::retry("HTTP 503 from the tracker"))
     }
 }
@@ -59,7 +59,7 @@ struct Refused;
 
 impl Job for Refused {
     const KIND: &'static str = "test_refused";
-    async fn run(self, _: &App) -> Result<(), JobError> {
+    async fn run(self, _: &App, _ctx: engine::JobContext) -> Result<(), JobError> {
         Err(JobError::permanent("401: the token was revoked"))
     }
 }
@@ -70,14 +70,14 @@ struct Panics;
 impl Job for Panics {
     const KIND: &'static str = "test_panics";
     const MAX_ATTEMPTS: i32 = 2;
-    async fn run(self, _: &App) -> Result<(), JobError> {
+    async fn run(self, _: &App, _ctx: engine::JobContext) -> Result<(), JobError> {
         panic!("a bug in a job")
     }
 }
 
 fn app(db: store::Db) -> App {
     let key = secrets::MasterKey::generate();
-    App::new(db, secrets::Cipher::new(&key), Settings { public_url: "http://localhost".into() })
+    App::new(db, secrets::Cipher::new(&key), Settings::new("http://localhost"))
 }
 
 fn registry() -> Registry {
@@ -202,8 +202,8 @@ struct Orphan {
 impl Job for Orphan {
     const KIND: &'static str = "test_orphan";
     const MAX_ATTEMPTS: i32 = 2;
-    async fn run(self, app: &App) -> Result<(), JobError> {
-        MakeType { name: self.name }.run(app).await
+    async fn run(self, app: &App, _ctx: engine::JobContext) -> Result<(), JobError> {
+        MakeType { name: self.name }.run(app, _ctx).await
     }
 }
 

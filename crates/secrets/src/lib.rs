@@ -16,3 +16,8 @@ pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
     getrandom::fill(&mut buf).expect("the operating system's random number generator failed");
     buf
 }
+
+/// `N` random bytes from the operating system, hex-encoded (webhook secrets, installation ids).
+pub fn random_hex<const N: usize>() -> String {
+    hex::encode(random_bytes::<N>())
+}

@@ -189,6 +189,31 @@ pub async fn enqueue(c: &mut impl AsConn, job: NewJob) -> Result<Option<JobId>> 
     Ok(id.map(JobId))
 }
 
+/// Enqueues many jobs in few statements (an import linking thousands of findings). Jobs whose
+/// dedupe key is already queued are skipped. Returns how many were queued.
+pub async fn enqueue_many(c: &mut impl AsConn, mut jobs: Vec<NewJob>) -> Result<u64> {
+    let t = crate::now();
+    let mut keys = std::collections::HashSet::new();
+    jobs.retain(|j| j.dedupe_key.as_ref().is_none_or(|k| keys.insert(k.clone())));
+    let mut queued = 0;
+    for chunk in jobs.chunks(500) {
+        let mut q = QueryBuf::new(
+            "INSERT INTO jobs (queue, kind, payload, dedupe_key, status, priority, attempts, max_attempts, run_at, created_at, updated_at) VALUES ",
+        );
+        for (i, job) in chunk.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.push("(").bind(job.queue.as_str()).push(", ").bind(job.kind.as_str()).push(", ").bind(job.payload.clone());
+            q.push(", ").bind(job.dedupe_key.clone()).push(", 'queued', ").bind(job.priority).push(", 0, ").bind(job.max_attempts);
+            q.push(", ").bind(job.run_at.unwrap_or(t)).push(", ").bind(t).push(", ").bind(t).push(")");
+        }
+        q.push(" ON CONFLICT (dedupe_key) WHERE status = 'queued' DO NOTHING");
+        queued += q.execute(c).await?;
+    }
+    Ok(queued)
+}
+
 /// Claims up to `limit` runnable jobs from `queues` for `worker`, leasing them until
 /// `now + lease`. Runnable: queued and due, or running with an expired lease (its worker
 /// died). Jobs whose expired lease used their last attempt are marked dead instead.
@@ -376,6 +401,34 @@ pub async fn fail(
     Ok(outcome)
 }
 
+/// Puts a running job back in the queue to run at `run_at`, without counting the attempt: it
+/// had to wait (a rate budget, a row another job holds), it did not fail. `false` if `worker`
+/// no longer holds it.
+pub async fn defer(db: &Db, id: JobId, worker: &str, run_at: DateTime<Utc>, reason: &str) -> Result<bool> {
+    let mut c = db.conn().await?;
+    let t = crate::now();
+    let reason: String = reason.chars().take(4000).collect();
+    let n = on_conn!(&mut c, |conn| sqlx::query(
+        "UPDATE jobs SET status = 'queued', locked_by = NULL, locked_until = NULL, run_at = $3, last_error = $4,
+                attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, updated_at = $5
+         WHERE id = $1 AND locked_by = $2 AND status = 'running'"
+    )
+    .bind(id.0)
+    .bind(worker)
+    .bind(run_at)
+    .bind(&reason)
+    .bind(t)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()));
+    match n {
+        Ok(rows) => Ok(rows == 1),
+        // An identical job was queued meanwhile: it will do the work.
+        Err(sqlx::Error::Database(d)) if d.is_unique_violation() => complete(db, id, worker).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Gives a job back without counting the attempt (a worker shutting down cleanly).
 pub async fn release(db: &Db, id: JobId, worker: &str) -> Result<bool> {
     let mut c = db.conn().await?;
@@ -498,4 +551,24 @@ pub async fn prune_done(c: &mut impl AsConn, before: DateTime<Utc>) -> Result<u6
     .await
     .map(|r| r.rows_affected()))?;
     Ok(n)
+}
+
+/// Jobs of `kind` per status whose payload field `key` (a name from code, never input) holds
+/// one of `ids`: how many pushes an instance's mappings have waiting.
+pub async fn counts_by_payload_id(c: &mut impl AsConn, kind: &str, key: &'static str, ids: &[i64]) -> Result<Vec<(JobStatus, i64)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    debug_assert!(key.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_'));
+    let mut q = QueryBuf::new("SELECT status, COUNT(*) FROM jobs WHERE kind = ");
+    q.bind(kind)
+        .push(" AND status IN ('queued', 'running', 'dead') AND CAST(payload ->> '")
+        .push(key)
+        .push("' AS BIGINT) IN ")
+        .bind_list(ids.iter().copied())
+        .push(" GROUP BY status");
+    let rows: Vec<(String, i64)> = q.fetch_all(c).await?;
+    rows.into_iter()
+        .map(|(s, n)| Ok((JobStatus::parse(&s).ok_or_else(|| StoreError::corrupt("jobs", format!("status = '{s}'")))?, n)))
+        .collect()
 }

@@ -143,3 +143,50 @@ mod tests {
         assert_eq!(content, [(80, 60), (500, 3600)]);
     }
 }
+
+/// What creating one ticket costs in requests, by class (the clients' own counts, checked by
+/// their tests): used to estimate how long a queue of pushes takes under the budgets.
+pub fn requests_per_create(vendor: Vendor) -> &'static [(RequestClass, u32)] {
+    match vendor {
+        // The issue and its project item are content; the project fields one write.
+        Vendor::GitHub => &[(RequestClass::Create, 2), (RequestClass::Write, 1)],
+        Vendor::GitLab => &[(RequestClass::Create, 1)],
+        Vendor::Jira | Vendor::AzureDevops | Vendor::ServiceNow => &[(RequestClass::Create, 1), (RequestClass::Write, 1)],
+    }
+}
+
+/// How long `pushes` creates take at the most under `budgets`, given the requests each bucket
+/// has already counted in its current window (`used`, in the order of `budgets`): the slowest
+/// bucket decides. A bucket with room sends at once; beyond, each further `limit` requests
+/// take one more window.
+pub fn time_to_create(budgets: &[Budget], used: &[i64], vendor: Vendor, pushes: u64) -> Duration {
+    let per_create = requests_per_create(vendor);
+    budgets
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let requests: u64 = per_create.iter().filter(|(c, _)| b.classes.contains(c)).map(|(_, n)| u64::from(*n)).sum::<u64>() * pushes;
+            let room = u64::from(b.limit).saturating_sub(used.get(i).copied().unwrap_or(0).max(0) as u64);
+            let beyond = requests.saturating_sub(room);
+            let windows = beyond.div_ceil(u64::from(b.limit.max(1)));
+            b.per.saturating_mul(u32::try_from(windows).unwrap_or(u32::MAX))
+        })
+        .max()
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod estimate_tests {
+    use super::*;
+
+    #[test]
+    fn the_hour_bucket_bounds_a_large_github_queue() {
+        let b = budgets(Vendor::GitHub);
+        // 1,000 tickets: 2,000 content requests; 500 fit this hour, 1,500 more take 3 hours.
+        assert_eq!(time_to_create(&b, &[0, 0, 0], Vendor::GitHub, 1000), Duration::from_secs(3 * 3600));
+        // 10 tickets fit in every window at once.
+        assert_eq!(time_to_create(&b, &[0, 0, 0], Vendor::GitHub, 10), Duration::ZERO);
+        // A spent minute bucket makes even a few wait a minute.
+        assert_eq!(time_to_create(&b, &[0, 80, 0], Vendor::GitHub, 10), Duration::from_secs(60));
+    }
+}

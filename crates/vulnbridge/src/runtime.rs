@@ -46,7 +46,7 @@ pub async fn app(config: &Config) -> anyhow::Result<engine::App> {
     Ok(engine::App::new(
         db,
         cipher,
-        engine::Settings { public_url: config.public_url() },
+        engine::Settings::new(config.public_url()),
     ))
 }
 

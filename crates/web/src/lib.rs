@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 mod ops;
 mod state;
+pub mod webhooks;
 
 pub use state::{AppState, metrics_handle};
 
@@ -44,6 +45,8 @@ use utoipa_axum::routes;
         (name = "tokens", description = "Your API tokens"),
         (name = "jobs", description = "The background queue"),
         (name = "imports", description = "Report imports and their history"),
+        (name = "integrations", description = "Issue trackers: instances, mappings, assignments, pushes, error tables"),
+        (name = "tickets", description = "Links to tickets in the trackers, with their changelogs"),
         (name = "defectdojo compatibility", description = "DefectDojo's import endpoints, for pipelines written for DefectDojo"),
         (name = "operations", description = "Health and metrics"),
     )
@@ -84,6 +87,9 @@ fn api_routes(max_upload_bytes: usize) -> OpenApiRouter<AppState> {
         .merge(api::tokens::routes())
         .merge(api::jobs::routes())
         .merge(api::imports::routes(max_upload_bytes))
+        .merge(api::integrations::routes())
+        .merge(api::push::routes())
+        .merge(api::tickets::routes())
 }
 
 /// The OpenAPI document, generated from the routes (what `vulnbridge openapi` prints).
@@ -98,6 +104,7 @@ pub fn router(state: AppState) -> Router {
     let max_body = state.max_body_bytes;
     Router::new()
         .merge(api)
+        .merge(webhooks::routes())
         .route(
             "/api/openapi.json",
             get(move || {

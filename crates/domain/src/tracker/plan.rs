@@ -238,7 +238,8 @@ pub enum Trigger {
 
 /// Whether an automatic push happens, from the Assignment's mode and filters and whether a
 /// ticket already exists. Filters decide automatic *creation* only; a ticket that exists is
-/// always kept up to date in the update modes, closures included. A manual push always goes.
+/// always kept up to date in the update modes, closures included. Duplicates are never linked
+/// automatically (their original carries the ticket). A manual push always goes.
 pub fn should_push(
     trigger: Trigger,
     mode: PushMode,
@@ -250,7 +251,7 @@ pub fn should_push(
     match (trigger, linked) {
         (Trigger::Manual, _) => true,
         (Trigger::New | Trigger::Changed, true) => mode.updates_existing(),
-        (Trigger::New, false) => mode.links_new() && filters.admits(severity, status),
+        (Trigger::New, false) => mode.links_new() && status != Status::Duplicate && filters.admits(severity, status),
         (Trigger::Changed, false) => false,
     }
 }
@@ -375,6 +376,9 @@ mod tests {
                 }
             }
         }
+        // Duplicates are not linked automatically; their tickets, if any, are kept up to date.
+        assert!(!should_push(Trigger::New, PushMode::LinkNew, &PushFilters::default(), false, Severity::Critical, Status::Duplicate));
+        assert!(should_push(Trigger::Changed, PushMode::UpdateExisting, &PushFilters::default(), true, Severity::Critical, Status::Duplicate));
         // Explicit never pushes on its own.
         assert!(!should_push(Trigger::New, PushMode::Explicit, &PushFilters::default(), false, Severity::Critical, Status::Active));
     }

@@ -173,6 +173,10 @@ pub async fn run(
 
     let batches_done = phase.elapsed();
     run.finish(&mut tx, &resolved).await?;
+    // The pushes this import needs commit with it.
+    let listed = |o: Outcome| run.outcomes.get(&o).cloned().unwrap_or_default();
+    let changed: Vec<FindingId> = [Outcome::Closed, Outcome::Reactivated, Outcome::Updated].into_iter().flat_map(listed).collect();
+    crate::integrations::enqueue::after_import(&mut tx, resolved.product.id, &listed(Outcome::Created), &changed).await?;
     let finished = phase.elapsed();
     let after = run.after;
     let delta = run.delta();

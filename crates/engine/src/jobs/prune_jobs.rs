@@ -1,4 +1,4 @@
-use crate::{App, Job, JobError};
+use crate::{App, Job, JobContext, JobError};
 use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
 
@@ -18,7 +18,7 @@ impl Job for PruneJobs {
         Some(Self::KIND.to_owned())
     }
 
-    async fn run(self, app: &App) -> Result<(), JobError> {
+    async fn run(self, app: &App, _ctx: JobContext) -> Result<(), JobError> {
         let before = store::now() - TimeDelta::days(self.keep_days.max(1));
         let mut c = app.db().conn().await?;
         let n = store::jobs::prune_done(&mut c, before).await?;

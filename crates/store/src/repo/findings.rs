@@ -769,3 +769,39 @@ pub async fn counts_for_test(c: &mut impl AsConn, test: TestId) -> Result<Vec<(S
         })
         .collect()
 }
+
+/// What deciding about a push needs of a finding: where it is, how severe, its status and group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Brief {
+    pub id: FindingId,
+    pub product: ProductId,
+    pub engagement: EngagementId,
+    pub severity: Severity,
+    pub status: Status,
+    pub group: Option<FindingGroupId>,
+}
+
+/// The briefs of these findings (those that exist), in id order.
+pub async fn briefs(c: &mut impl AsConn, ids: &[FindingId]) -> Result<Vec<Brief>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(1000) {
+        let mut q = QueryBuf::new(
+            "SELECT id, product_id, engagement_id, severity, status, finding_group_id FROM findings WHERE id IN ",
+        );
+        q.bind_list(chunk.iter().map(|i| i.0));
+        let rows: Vec<(i64, i64, i64, i16, String, Option<i64>)> = q.fetch_all(c).await?;
+        for (id, product, engagement, severity, status, group) in rows {
+            out.push(Brief {
+                id: FindingId(id),
+                product: ProductId(product),
+                engagement: EngagementId(engagement),
+                severity: Severity::from_rank(severity)
+                    .ok_or_else(|| StoreError::corrupt("findings", format!("severity = {severity}")))?,
+                status: parse_stored("findings", "status", &status, |s| Status::parse(s).ok())?,
+                group: group.map(FindingGroupId),
+            });
+        }
+    }
+    out.sort_by_key(|b| b.id);
+    Ok(out)
+}

@@ -412,3 +412,14 @@ pub async fn changes(c: &mut impl AsConn, tickets: &[TicketId]) -> Result<HashMa
     }
     Ok(out)
 }
+
+/// Forgets a ticket record (its remote ticket was deleted and a person asked to push again:
+/// a new ticket is made).
+pub async fn delete(c: &mut impl AsConn, id: TicketId) -> Result<()> {
+    on_conn!(c, |conn| sqlx::query("DELETE FROM tickets WHERE id = $1")
+        .bind(id.0)
+        .execute(conn)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}

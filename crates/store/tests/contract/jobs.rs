@@ -14,7 +14,38 @@ store::both_backends!(
     two_workers_race_without_double_runs,
     heartbeat_and_release,
     dead_jobs_can_be_retried_and_done_jobs_pruned,
+    deferred_jobs_wait_without_spending_attempts,
+    many_jobs_enqueue_at_once_with_dedupe,
 );
+
+async fn deferred_jobs_wait_without_spending_attempts(t: TestDb) {
+    let mut c = t.db.conn().await.unwrap();
+    let id = jobs::enqueue(&mut c, NewJob::new("push", json!({})).max_attempts(1)).await.unwrap().unwrap();
+    for round in 1..=3 {
+        let at = now() + TimeDelta::seconds(round * 10);
+        let claimed = jobs::claim(&t.db, "w1", &["default"], 1, LEASE, at).await.unwrap();
+        assert_eq!(claimed.len(), 1, "round {round}");
+        let later = at + TimeDelta::seconds(5);
+        assert!(jobs::defer(&t.db, id, "w1", later, "rate budget spent").await.unwrap());
+        assert!(jobs::claim(&t.db, "w1", &["default"], 1, LEASE, at).await.unwrap().is_empty(), "not before its time");
+        let j = jobs::get(&mut c, id).await.unwrap();
+        assert_eq!((j.status, j.attempts, j.run_at), (JobStatus::Queued, 0, later));
+        assert_eq!(j.last_error.as_deref(), Some("rate budget spent"));
+    }
+    assert!(!jobs::defer(&t.db, id, "w1", now(), "x").await.unwrap(), "only the holder defers");
+}
+
+async fn many_jobs_enqueue_at_once_with_dedupe(t: TestDb) {
+    let mut tx = t.db.begin().await.unwrap();
+    jobs::enqueue(&mut tx, NewJob::new("push", json!({"n": 0})).dedupe("k0")).await.unwrap();
+    let batch: Vec<NewJob> = (0..1200)
+        .map(|n| NewJob::new("push", json!({"n": n})).dedupe(format!("k{}", n % 1100)).priority(3))
+        .collect();
+    assert_eq!(jobs::enqueue_many(&mut tx, batch).await.unwrap(), 1099, "k0 was queued; repeats within the batch collapse");
+    tx.commit().await.unwrap();
+    let mut c = t.db.conn().await.unwrap();
+    assert_eq!(jobs::list(&mut c, &Default::default(), PageRequest::new(Some(1), None)).await.unwrap().count, 1100);
+}
 
 const LEASE: TimeDelta = TimeDelta::seconds(30);
 

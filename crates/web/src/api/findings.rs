@@ -11,6 +11,7 @@ use domain::{
 };
 use serde::Deserialize;
 use store::findings::{self, Filter, Ordering};
+use engine::integrations::enqueue;
 use store::{AsConn, PageRequest, history};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -22,7 +23,21 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_history))
 }
 
-page_type!(FindingPage, Finding);
+/// A finding with its tickets (one per mapping it was pushed through).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct FindingOut {
+    #[serde(flatten)]
+    pub finding: Finding,
+    pub tickets: Vec<crate::api::tickets::TicketOut>,
+}
+
+async fn with_tickets(c: &mut impl AsConn, list: Vec<Finding>) -> ApiResult<Vec<FindingOut>> {
+    let ids: Vec<FindingId> = list.iter().map(|f| f.id).collect();
+    let mut by = crate::api::tickets::for_findings(c, &ids).await?;
+    Ok(list.into_iter().map(|f| FindingOut { tickets: by.remove(&f.id).unwrap_or_default(), finding: f }).collect())
+}
+
+page_type!(FindingPage, FindingOut);
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -90,7 +105,9 @@ async fn list(
     };
     let mut c = s.app.db().conn().await?;
     let found = findings::list(&mut c, &filter, &actor.visibility(), page).await?;
-    Ok(Json(FindingPage::new(&uri, page, found)))
+    let count = found.count;
+    let results = with_tickets(&mut c, found.results).await?;
+    Ok(Json(FindingPage::new(&uri, page, store::Page { count, results })))
 }
 
 /// Records a finding by hand in a test. Needs the writer role on its product.
@@ -110,6 +127,7 @@ async fn create(
     let mut stored = findings::insert_many(&mut tx, vec![finding], findings::Seen::At).await?;
     let f = stored.remove(0);
     history::record(&mut tx, f.id, &actor.username, "created", serde_json::json!({})).await?;
+    enqueue::after_created(&mut tx, &[f.id]).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(f)))
 }
@@ -118,12 +136,16 @@ pub async fn visible(c: &mut impl AsConn, actor: &Actor, id: FindingId, field: O
     visible_or_hidden(findings::get(c, id).await, |f| f.product, actor, "finding", id, field)
 }
 
+/// A finding with its tickets and their changelogs.
 #[utoipa::path(get, path = "/api/v1/findings/{id}", tag = "findings", params(("id" = i64, Path)),
-    responses((status = 200, body = Finding), (status = 404, body = Problem)),
+    responses((status = 200, body = FindingOut), (status = 404, body = Problem)),
     security(("token" = [])))]
-async fn get(State(s): State<AppState>, Auth(actor): Auth, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<Finding>> {
+async fn get(State(s): State<AppState>, Auth(actor): Auth, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<FindingOut>> {
     let mut c = s.app.db().conn().await?;
-    Ok(Json(visible(&mut c, &actor, FindingId(id), None).await?))
+    let f = visible(&mut c, &actor, FindingId(id), None).await?;
+    let mut out = with_tickets(&mut c, vec![f]).await?.remove(0);
+    out.tickets = crate::api::tickets::with_changelogs(&mut c, out.tickets).await?;
+    Ok(Json(out))
 }
 
 /// Who changed what on a finding, oldest first.
@@ -160,6 +182,8 @@ async fn update(
     }
     let saved = findings::update(&mut tx, &after).await?;
     history::record(&mut tx, saved.id, &actor.username, "updated", changes).await?;
+    // Its tickets follow (by the assignments' push modes).
+    enqueue::after_changed(&mut tx, &[saved.id]).await?;
     tx.commit().await?;
     Ok(Json(saved))
 }

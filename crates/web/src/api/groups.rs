@@ -21,7 +21,21 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get, update, delete))
 }
 
-page_type!(FindingGroupPage, FindingGroup);
+/// A finding group with its tickets.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct GroupOut {
+    #[serde(flatten)]
+    pub group: FindingGroup,
+    pub tickets: Vec<crate::api::tickets::TicketOut>,
+}
+
+async fn with_tickets(c: &mut impl AsConn, list: Vec<FindingGroup>) -> ApiResult<Vec<GroupOut>> {
+    let ids: Vec<FindingGroupId> = list.iter().map(|g| g.id).collect();
+    let mut by = crate::api::tickets::for_groups(c, &ids).await?;
+    Ok(list.into_iter().map(|g| GroupOut { tickets: by.remove(&g.id).unwrap_or_default(), group: g }).collect())
+}
+
+page_type!(FindingGroupPage, GroupOut);
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -54,7 +68,9 @@ async fn list(
     };
     let mut c = s.app.db().conn().await?;
     let found = groups::list(&mut c, &filter, &actor.visibility(), page).await?;
-    Ok(Json(FindingGroupPage::new(&uri, page, found)))
+    let count = found.count;
+    let results = with_tickets(&mut c, found.results).await?;
+    Ok(Json(FindingGroupPage::new(&uri, page, store::Page { count, results })))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -110,20 +126,25 @@ async fn create(
     let g = groups::create(&mut tx, &test, new.name.as_str(), new.group_by).await?;
     store::findings::set_group(&mut tx, &new.findings, Some(g.id)).await?;
     let g = groups::get(&mut tx, g.id).await?;
+    engine::integrations::enqueue::after_groups_changed(&mut tx, &[g.id]).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(g)))
 }
 
-async fn visible(c: &mut impl AsConn, actor: &Actor, id: FindingGroupId) -> ApiResult<FindingGroup> {
+pub async fn visible(c: &mut impl AsConn, actor: &Actor, id: FindingGroupId) -> ApiResult<FindingGroup> {
     visible_or_hidden(groups::get(c, id).await, |g| g.product, actor, "finding group", id, None)
 }
 
+/// A finding group with its tickets and their changelogs.
 #[utoipa::path(get, path = "/api/v1/finding-groups/{id}", tag = "finding groups", params(("id" = i64, Path)),
-    responses((status = 200, body = FindingGroup), (status = 404, body = Problem)),
+    responses((status = 200, body = GroupOut), (status = 404, body = Problem)),
     security(("token" = [])))]
-async fn get(State(s): State<AppState>, Auth(actor): Auth, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<FindingGroup>> {
+async fn get(State(s): State<AppState>, Auth(actor): Auth, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<GroupOut>> {
     let mut c = s.app.db().conn().await?;
-    Ok(Json(visible(&mut c, &actor, FindingGroupId(id)).await?))
+    let g = visible(&mut c, &actor, FindingGroupId(id)).await?;
+    let mut out = with_tickets(&mut c, vec![g]).await?.remove(0);
+    out.tickets = crate::api::tickets::with_changelogs(&mut c, out.tickets).await?;
+    Ok(Json(out))
 }
 
 #[derive(Deserialize, utoipa::ToSchema, Default)]
@@ -167,6 +188,9 @@ async fn update(
     store::findings::set_group(&mut tx, &patch.remove, None).await?;
     if !patch.add.is_empty() || !patch.remove.is_empty() {
         groups::touch(&mut tx, g.id).await?;
+        // The group's ticket lists its findings; findings taken out follow their own tickets.
+        engine::integrations::enqueue::after_groups_changed(&mut tx, &[g.id]).await?;
+        engine::integrations::enqueue::after_changed(&mut tx, &patch.remove).await?;
     }
     let g = groups::get(&mut tx, g.id).await?;
     tx.commit().await?;

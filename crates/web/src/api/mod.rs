@@ -13,11 +13,14 @@ pub mod engagements;
 pub mod findings;
 pub mod groups;
 pub mod imports;
+pub mod integrations;
 pub mod jobs;
 pub mod members;
 pub mod product_types;
 pub mod products;
+pub mod push;
 pub mod tests;
+pub mod tickets;
 pub mod tokens;
 pub mod users;
 

@@ -34,7 +34,7 @@ impl TestApp {
         let app = engine::App::new(
             t.db.clone(),
             secrets::Cipher::new(&key),
-            engine::Settings { public_url: "http://localhost:8080".into() },
+            engine::Settings::new("http://localhost:8080"),
         );
         let mut state = web::AppState::new(app);
         state.max_upload_bytes = max_upload_bytes;

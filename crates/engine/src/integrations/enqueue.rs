@@ -1,0 +1,223 @@
+//! Which pushes a change needs, enqueued in the transaction that made the change (so a change
+//! and the push it needs commit together, or neither does).
+//!
+//! For each finding that was created or changed, every assignment that governs it (the
+//! engagement's for a mapping, else the product's: `effective_assignments`) is asked
+//! `should_push` with the finding's severity and status and whether it already has a ticket in
+//! that mapping. A finding in a group is pushed as its group (one ticket listing the group's
+//! findings), unless the finding already has a ticket of its own in that mapping.
+//!
+//! Once queued, a push job brings the ticket up to date with what the finding is when the job
+//! runs: pushes queued for one ticket collapse into one (the jobs' dedupe key).
+
+use crate::jobs::PushTicket;
+use domain::tracker::{Assignment, Subject, Trigger, effective_assignments, should_push};
+use domain::{EngagementId, FindingGroupId, FindingId, MappingId, ProductId, Severity, Status};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use store::findings::Brief;
+use store::jobs::NewJob;
+use store::{AsConn, StoreError, assignments, findings, groups, tickets};
+
+/// A push queued (or that would be, for dry runs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, utoipa::ToSchema)]
+pub struct Queued {
+    pub mapping: MappingId,
+    pub subject: Subject,
+}
+
+/// Manual pushes go before automatic ones.
+const MANUAL_PRIORITY: i16 = 10;
+
+/// Queues pushes for findings just created (an import, the API).
+pub async fn after_created(c: &mut impl AsConn, ids: &[FindingId]) -> store::Result<u64> {
+    automatic(c, ids, Trigger::New).await
+}
+
+/// Queues the pushes an import needs: its new findings linked, its closed, reactivated and
+/// updated findings' tickets updated. Costs one query when the product has no assignment.
+pub async fn after_import(c: &mut impl AsConn, product: ProductId, created: &[FindingId], changed: &[FindingId]) -> store::Result<u64> {
+    if created.is_empty() && changed.is_empty() || assignments::for_product(c, product).await?.is_empty() {
+        return Ok(0);
+    }
+    Ok(automatic(c, created, Trigger::New).await? + automatic(c, changed, Trigger::Changed).await?)
+}
+
+/// Queues pushes for findings that changed (triage, a reimport, a tracker's change).
+pub async fn after_changed(c: &mut impl AsConn, ids: &[FindingId]) -> store::Result<u64> {
+    automatic(c, ids, Trigger::Changed).await
+}
+
+/// Queues pushes for groups whose membership changed (or that were just made): their tickets
+/// list their findings.
+pub async fn after_groups_changed(c: &mut impl AsConn, ids: &[FindingGroupId]) -> store::Result<u64> {
+    let mut jobs = Vec::new();
+    let mut assignment_cache: HashMap<ProductId, Vec<Assignment>> = HashMap::new();
+    for id in ids {
+        let g = match groups::get(c, *id).await {
+            Ok(g) => g,
+            Err(StoreError::NotFound { .. }) => continue,
+            Err(e) => return Err(e),
+        };
+        let all = product_assignments(c, &mut assignment_cache, g.product).await?;
+        let governing = effective_assignments(all, g.engagement);
+        if governing.is_empty() {
+            continue;
+        }
+        let linked: HashSet<MappingId> = tickets::for_groups(c, &[g.id]).await?.into_iter().map(|t| t.mapping).collect();
+        for a in governing {
+            let has = linked.contains(&a.mapping);
+            let trigger = if has { Trigger::Changed } else { Trigger::New };
+            if should_push(trigger, a.push_mode, &a.filters, has, g.severity, g.status) {
+                jobs.push(job(a.mapping, Subject::Group(g.id), trigger, None));
+            }
+        }
+    }
+    store::jobs::enqueue_many(c, jobs).await
+}
+
+async fn product_assignments<'a>(
+    c: &mut impl AsConn,
+    cache: &'a mut HashMap<ProductId, Vec<Assignment>>,
+    product: ProductId,
+) -> store::Result<&'a Vec<Assignment>> {
+    if !cache.contains_key(&product) {
+        let found = assignments::for_product(c, product).await?;
+        cache.insert(product, found);
+    }
+    Ok(&cache[&product])
+}
+
+/// The automatic pushes for findings, by trigger.
+async fn automatic(c: &mut impl AsConn, ids: &[FindingId], trigger: Trigger) -> store::Result<u64> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let briefs = findings::briefs(c, ids).await?;
+    // Most imports land in one product with no assignment: one query decides that.
+    let mut assignment_cache: HashMap<ProductId, Vec<Assignment>> = HashMap::new();
+    let mut governed: Vec<(Brief, Vec<Assignment>)> = Vec::new();
+    for b in briefs {
+        let all = product_assignments(c, &mut assignment_cache, b.product).await?;
+        let eff: Vec<Assignment> = effective_assignments(all, b.engagement).into_iter().cloned().collect();
+        if !eff.is_empty() {
+            governed.push((b, eff));
+        }
+    }
+    if governed.is_empty() {
+        return Ok(0);
+    }
+    let finding_ids: Vec<FindingId> = governed.iter().map(|(b, _)| b.id).collect();
+    let group_ids: Vec<FindingGroupId> = {
+        let set: HashSet<FindingGroupId> = governed.iter().filter_map(|(b, _)| b.group).collect();
+        set.into_iter().collect()
+    };
+    let mut linked: HashSet<(MappingId, Subject)> = HashSet::new();
+    for t in tickets::for_findings(c, &finding_ids).await? {
+        linked.insert((t.mapping, t.subject));
+    }
+    for t in tickets::for_groups(c, &group_ids).await? {
+        linked.insert((t.mapping, t.subject));
+    }
+    let mut group_state: HashMap<FindingGroupId, (Severity, Status)> = HashMap::new();
+    for g in &group_ids {
+        if let Ok(group) = groups::get(c, *g).await {
+            group_state.insert(*g, (group.severity, group.status));
+        }
+    }
+    // One decision per (mapping, subject): a group reached through several of its findings
+    // is pushed once.
+    let mut decided: BTreeMap<(MappingId, Subject), Trigger> = BTreeMap::new();
+    for (b, eff) in &governed {
+        for a in eff {
+            let own = Subject::Finding(b.id);
+            let (subject, severity, status) = match b.group {
+                Some(g) if !linked.contains(&(a.mapping, own)) => match group_state.get(&g) {
+                    Some((sev, st)) => (Subject::Group(g), *sev, *st),
+                    None => continue,
+                },
+                _ => (own, b.severity, b.status),
+            };
+            let has = linked.contains(&(a.mapping, subject));
+            // A new finding joining a group that has a ticket changes that ticket.
+            let trig = if has { Trigger::Changed } else { trigger };
+            if should_push(trig, a.push_mode, &a.filters, has, severity, status) {
+                decided.entry((a.mapping, subject)).or_insert(trig);
+            }
+        }
+    }
+    let jobs = decided.into_iter().map(|((m, s), t)| job(m, s, t, None)).collect();
+    store::jobs::enqueue_many(c, jobs).await
+}
+
+fn job(mapping: MappingId, subject: Subject, trigger: Trigger, by: Option<String>) -> NewJob {
+    let manual = trigger == Trigger::Manual;
+    let payload = PushTicket { mapping, subject, trigger, by };
+    let mut j = crate::worker::new_job(&payload);
+    if manual {
+        j = j.priority(MANUAL_PRIORITY);
+    }
+    j
+}
+
+/// Why a manual push of a subject queued nothing.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct NotQueued {
+    pub subject: Subject,
+    pub reason: String,
+}
+
+/// "Push to Integrators": one push per mapping assigned to the subject's product or
+/// engagement, whatever the push mode and filters. A finding in a group is pushed as its group
+/// unless it has a ticket of its own in that mapping. `subjects` must exist (the caller checked
+/// them and the actor's rights).
+pub async fn manual(c: &mut impl AsConn, subjects: &[Subject], by: &str) -> store::Result<(Vec<Queued>, Vec<NotQueued>)> {
+    let mut cache: HashMap<ProductId, Vec<Assignment>> = HashMap::new();
+    let mut queued: Vec<Queued> = Vec::new();
+    let mut not_queued = Vec::new();
+    let mut jobs = Vec::new();
+    for s in subjects {
+        let (product, engagement, group): (ProductId, EngagementId, Option<FindingGroupId>) = match s {
+            Subject::Finding(f) => {
+                let f = findings::get(c, *f).await?;
+                (f.product, f.engagement, f.finding_group)
+            }
+            Subject::Group(g) => {
+                let g = groups::get(c, *g).await?;
+                (g.product, g.engagement, None)
+            }
+        };
+        let all = product_assignments(c, &mut cache, product).await?;
+        let governing: Vec<MappingId> = effective_assignments(all, engagement).iter().map(|a| a.mapping).collect();
+        if governing.is_empty() {
+            not_queued.push(NotQueued {
+                subject: *s,
+                reason: format!("product {product} has no issue tracker assignment: assign it to a mapping first"),
+            });
+            continue;
+        }
+        let own: HashSet<MappingId> = match s {
+            Subject::Finding(f) => tickets::for_findings(c, &[*f]).await?.into_iter().map(|t| t.mapping).collect(),
+            Subject::Group(_) => HashSet::new(),
+        };
+        for m in governing {
+            let subject = match (s, group) {
+                (Subject::Finding(_), Some(g)) if !own.contains(&m) => Subject::Group(g),
+                _ => *s,
+            };
+            let q = Queued { mapping: m, subject };
+            if !queued.contains(&q) {
+                queued.push(q);
+                jobs.push(job(m, subject, Trigger::Manual, Some(by.to_owned())));
+            }
+        }
+    }
+    store::jobs::enqueue_many(c, jobs).await?;
+    Ok((queued, not_queued))
+}
+
+/// Queues a manual push of exactly this subject in this mapping (a retry from the error
+/// table).
+pub async fn retry(c: &mut impl AsConn, mapping: MappingId, subject: Subject, by: &str) -> store::Result<()> {
+    store::jobs::enqueue_many(c, vec![job(mapping, subject, Trigger::Manual, Some(by.to_owned()))]).await?;
+    Ok(())
+}

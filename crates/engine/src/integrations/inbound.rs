@@ -1,0 +1,127 @@
+//! Two-way sync, inbound: changes a tracker reports (webhooks) applied to findings.
+//!
+//! For each event, in one transaction: a delivery seen before is skipped (trackers retry); an
+//! event about a ticket we do not own is ignored (one indexed lookup); an echo of our own write
+//! (the change matches what we last sent or are sending, or the tracker says our own account
+//! made it) changes nothing; otherwise the ticket's remote state is recorded and the mapping's
+//! inbound rules (`domain::tracker::inbound`) decide each finding's new status. Findings that
+//! change are pushed on as any change is (their other tickets follow).
+
+use super::enqueue;
+use crate::App;
+use domain::tracker::inbound::{is_echo, remote_fields_after, status_after};
+use domain::tracker::{Instance, LinkState, RemoteChange, RemoteState, Subject, TicketChange, TicketState};
+use domain::{Finding, FindingId};
+use serde::Serialize;
+use store::{findings, history, mappings, tickets, webhook_deliveries};
+use trackers::webhook::InboundEvent;
+
+/// What happened to one event.
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Applied {
+    /// A delivery already applied.
+    Repeated,
+    /// About a ticket vulnbridge does not own.
+    NotOurs,
+    /// Our own write, reported back.
+    Echo,
+    /// Recorded on the ticket; these findings changed status.
+    Applied { findings: Vec<FindingId> },
+}
+
+/// Applies a verified webhook's events for `instance`.
+pub async fn apply(app: &App, instance: &Instance, events: Vec<InboundEvent>) -> anyhow::Result<Vec<Applied>> {
+    let mut out = Vec::with_capacity(events.len());
+    for e in events {
+        out.push(apply_one(app, instance, e).await?);
+    }
+    Ok(out)
+}
+
+async fn apply_one(app: &App, instance: &Instance, e: InboundEvent) -> anyhow::Result<Applied> {
+    let now = store::now();
+    let mut tx = app.db().begin().await?;
+    if let Some(d) = &e.delivery {
+        // Deliveries carry one id for several events in some trackers: key it by the ticket too.
+        let key = format!("{d}:{}", e.remote_id);
+        if !webhook_deliveries::first_time(&mut tx, instance.id, &key, now).await? {
+            return Ok(Applied::Repeated);
+        }
+    }
+    let Some(ticket) = tickets::by_remote(&mut tx, instance.id, &e.remote_id).await? else {
+        tx.commit().await?;
+        return Ok(Applied::NotOurs);
+    };
+    let actor = e.actor.clone().unwrap_or_else(|| instance.vendor.as_str().to_owned());
+    let ours = instance.account.as_deref().is_some_and(|a| Some(a) == e.actor.as_deref());
+    let sent: Vec<_> = ticket.last_sent.iter().chain(ticket.sending.iter()).collect();
+    if ours || is_echo(&e.change, &sent) {
+        tx.commit().await?;
+        return Ok(Applied::Echo);
+    }
+    let mapping = mappings::get(&mut tx, ticket.mapping).await?;
+    let who = format!("{}:{actor}", instance.vendor.as_str());
+    if e.change == RemoteChange::Deleted {
+        tickets::mark_deleted(&mut tx, ticket.id).await?;
+        tickets::add_change(&mut tx, ticket.id, &TicketChange { at: now, action: "deleted".into(), detail: "deleted in the tracker".into(), actor: actor.clone() }).await?;
+        tx.commit().await?;
+        return Ok(Applied::Applied { findings: Vec::new() });
+    }
+    if ticket.link_state != LinkState::Linked {
+        tx.commit().await?;
+        return Ok(Applied::NotOurs);
+    }
+
+    // What the ticket now shows: the next push starts from here, so it neither repeats the
+    // change nor undoes it by accident.
+    let shows = ticket.last_sent.as_ref().map(|l| remote_fields_after(&e.change, l));
+    let state = RemoteState {
+        state: shows.as_ref().map(|s| s.state).unwrap_or(match e.change {
+            RemoteChange::Reopened => TicketState::Open,
+            _ => TicketState::Closed(domain::tracker::CloseReason::Completed),
+        }),
+        status: match &e.change {
+            RemoteChange::Field { field, value } if *field == mapping.config.status_mapping.field => Some(value.clone()),
+            _ => ticket.remote_state.as_ref().and_then(|r| r.status.clone()),
+        },
+        changed_by: actor.clone(),
+        changed_at: now,
+    };
+    tickets::record_remote(&mut tx, ticket.id, &state, shows.as_ref()).await?;
+
+    let members: Vec<Finding> = match ticket.subject {
+        Subject::Finding(f) => vec![findings::get(&mut tx, f).await?],
+        Subject::Group(g) => {
+            findings::list(
+                &mut tx,
+                &findings::Filter { finding_group: Some(g), ..Default::default() },
+                &domain::Visibility::All,
+                store::PageRequest::all(),
+            )
+            .await?
+            .results
+        }
+    };
+    let mut changed = Vec::new();
+    let mut notes = Vec::new();
+    for before in members {
+        let Some(status) = status_after(&e.change, &mapping.config, before.status) else { continue };
+        let mut after = before.clone();
+        after.set_status(status, now, &who);
+        findings::update(&mut tx, &after).await?;
+        history::record(&mut tx, after.id, &who, "tracker", Finding::diff(&before, &after)).await?;
+        notes.push(format!("finding {} → {}", after.id, status.label()));
+        changed.push(after.id);
+    }
+    let detail = if notes.is_empty() {
+        format!("{}; no finding changed", e.change.describe())
+    } else {
+        format!("{}: {}", e.change.describe(), notes.join(", "))
+    };
+    tickets::add_change(&mut tx, ticket.id, &TicketChange { at: now, action: "inbound".into(), detail, actor }).await?;
+    // The findings' other tickets (and this one's other fields) follow.
+    enqueue::after_changed(&mut tx, &changed).await?;
+    tx.commit().await?;
+    Ok(Applied::Applied { findings: changed })
+}
