@@ -35,6 +35,203 @@ pub enum Command {
     Token(TokenCommand),
     /// Try vulnbridge: a fresh data directory with sample products and findings, served locally.
     Demo(DemoArgs),
+    /// Manage Integration Instances (connections to trackers).
+    #[command(subcommand)]
+    Instance(InstanceCommand),
+    /// Manage Issue Tracker Mappings (where an instance's tickets go, how fields map).
+    #[command(subcommand)]
+    Mapping(MappingCommand),
+    /// Manage Issue Tracker Assignments (products and engagements pushing through a mapping).
+    #[command(subcommand)]
+    Assignment(AssignmentCommand),
+    /// Push findings and groups to their trackers now ("Push to Integrators").
+    Push(PushArgs),
+    /// Run one tracker's simulator alone, for trying vulnbridge by hand.
+    Simulate(SimulateArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InstanceCommand {
+    /// Add an instance. The token is read from standard input or an environment variable,
+    /// never from the command line (where other users of the machine could see it).
+    #[command(after_help = "Example:\n  echo \"$GITHUB_TOKEN\" | vulnbridge instance add --vendor github --label 'GitHub acme' --location https://github.com/acme --token-stdin")]
+    Add {
+        /// github or gitlab.
+        #[arg(long, value_parser = parse_vendor)]
+        vendor: domain::tracker::Vendor,
+        #[arg(long)]
+        label: String,
+        /// GitHub: your user or organisation URL; GitLab: the server URL.
+        #[arg(long)]
+        location: String,
+        /// Read the token from standard input.
+        #[arg(long, conflicts_with = "token_env")]
+        token_stdin: bool,
+        /// Read the token from this environment variable.
+        #[arg(long, value_name = "VAR")]
+        token_env: Option<String>,
+        /// Replace a documented rate limit: NAME=LIMIT/SECONDS (e.g. content-hour=1000/3600).
+        #[arg(long = "rate-limit", value_name = "NAME=LIMIT/SECONDS", value_parser = parse_rate_limit)]
+        rate_limits: Vec<domain::tracker::RateLimitOverride>,
+    },
+    /// List instances.
+    List,
+    /// Check an instance's connection (and one of its mappings).
+    Check {
+        /// The instance's label or id.
+        instance: String,
+        /// Also check this mapping (label or id).
+        #[arg(long)]
+        mapping: Option<String>,
+    },
+    /// Show an instance's push queue: waiting pushes, a tracker's block, the expected finish.
+    Queue { instance: String },
+    /// Delete an instance with its mappings and assignments (tickets in the tracker stay).
+    Remove { instance: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MappingCommand {
+    /// Add a mapping; anything not given takes the vendor's defaults.
+    #[command(after_help = "Examples:\n  vulnbridge mapping add --instance 'GitHub acme' --label storefront --repository storefront --project-number 1\n  vulnbridge mapping add --instance 'GitLab' --label mobile --project acme/mobile-backend --severity info=1,low=2,medium=3,high=4,critical=5")]
+    Add(MappingArgs),
+    /// List mappings with their total errors.
+    List {
+        #[arg(long)]
+        instance: Option<String>,
+    },
+    /// Show a mapping's error table.
+    Errors { mapping: String },
+    /// Queue a mapping's failed pushes again (all, or one error by id).
+    Retry {
+        mapping: String,
+        #[arg(long)]
+        error: Option<i64>,
+    },
+    /// Register (or refresh) the tracker's webhook for a mapping.
+    Webhook { mapping: String },
+    /// Delete a mapping with its assignments (tickets in the tracker stay).
+    Remove { mapping: String },
+}
+
+#[derive(Debug, Args)]
+pub struct MappingArgs {
+    /// The instance's label or id.
+    #[arg(long)]
+    pub instance: String,
+    #[arg(long)]
+    pub label: String,
+    /// GitHub: the repository name (without the owner).
+    #[arg(long, conflicts_with = "project")]
+    pub repository: Option<String>,
+    /// GitHub: the project (v2) number whose Priority and Status fields are set.
+    #[arg(long, requires = "repository")]
+    pub project_number: Option<u32>,
+    /// GitLab: the project path (group/project) or id.
+    #[arg(long)]
+    pub project: Option<String>,
+    /// Severity values: info=…,low=…,medium=…,high=…,critical=… (and field=… for the field).
+    #[arg(long, value_name = "KEY=VALUE,…")]
+    pub severity: Option<String>,
+    /// Status values: active=…,closed=…,false_positive=…,risk_accepted=…,in_progress=…,awaiting_validation=… (and field=…).
+    #[arg(long, value_name = "KEY=VALUE,…")]
+    pub status: Option<String>,
+    /// The ticket title's template (minijinja).
+    #[arg(long)]
+    pub title_template: Option<String>,
+    /// A label every ticket carries (repeat).
+    #[arg(long = "ticket-label", value_name = "LABEL")]
+    pub labels: Vec<String>,
+    /// What a finding becomes when its ticket is closed in the tracker: closed or awaiting_validation.
+    #[arg(long, value_parser = parse_status)]
+    pub inbound_closed: Option<domain::Status>,
+    /// Don't register the tracker's webhook now.
+    #[arg(long)]
+    pub no_webhook: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AssignmentCommand {
+    /// Assign a product (or one engagement) to a mapping.
+    Add {
+        /// The mapping's label or id.
+        #[arg(long)]
+        mapping: String,
+        /// The product's name.
+        #[arg(long)]
+        product: String,
+        /// Only this engagement of the product (overrides the product's assignment).
+        #[arg(long)]
+        engagement: Option<String>,
+        /// explicit, link_new, update_existing or link_new_and_update.
+        #[arg(long, default_value = "explicit", value_parser = parse_push_mode)]
+        mode: domain::tracker::PushMode,
+        /// Link automatically only findings at least this severe.
+        #[arg(long, value_parser = super::commands::import::parse_severity)]
+        minimum_severity: Option<domain::Severity>,
+        /// Link automatically only open findings.
+        #[arg(long)]
+        active_only: bool,
+    },
+    /// List assignments.
+    List {
+        #[arg(long)]
+        product: Option<String>,
+    },
+    /// Remove an assignment by id.
+    Remove { id: i64 },
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  vulnbridge push --finding 17 --finding 18\n  vulnbridge push --product Storefront --open")]
+pub struct PushArgs {
+    /// A finding to push (repeat).
+    #[arg(long = "finding", value_name = "ID")]
+    pub findings: Vec<i64>,
+    /// A finding group to push (repeat).
+    #[arg(long = "group", value_name = "ID")]
+    pub groups: Vec<i64>,
+    /// Every finding of this product (with --open: only open ones).
+    #[arg(long)]
+    pub product: Option<String>,
+    #[arg(long, requires = "product")]
+    pub open: bool,
+    /// Only queue the pushes (a running server's workers do them).
+    #[arg(long)]
+    pub no_wait: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// github or gitlab.
+    #[arg(value_parser = parse_vendor)]
+    pub vendor: domain::tracker::Vendor,
+    /// Address to serve on.
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    pub bind: String,
+}
+
+fn parse_vendor(s: &str) -> Result<domain::tracker::Vendor, String> {
+    domain::tracker::Vendor::parse(s).ok_or_else(|| format!("unknown tracker '{s}'; use github, gitlab, jira, azure_devops or servicenow"))
+}
+
+fn parse_push_mode(s: &str) -> Result<domain::tracker::PushMode, String> {
+    domain::tracker::PushMode::parse(s).ok_or_else(|| "use explicit, link_new, update_existing or link_new_and_update".to_owned())
+}
+
+fn parse_status(s: &str) -> Result<domain::Status, String> {
+    domain::Status::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_rate_limit(s: &str) -> Result<domain::tracker::RateLimitOverride, String> {
+    let err = || format!("'{s}' is not NAME=LIMIT/SECONDS (e.g. content-hour=1000/3600)");
+    let (name, rest) = s.split_once('=').ok_or_else(err)?;
+    let (limit, per) = rest.split_once('/').ok_or_else(err)?;
+    Ok(domain::tracker::RateLimitOverride {
+        name: name.trim().to_owned(),
+        limit: limit.trim().parse().map_err(|_| err())?,
+        per_seconds: per.trim().parse().map_err(|_| err())?,
+    })
 }
 
 #[derive(Debug, Args)]

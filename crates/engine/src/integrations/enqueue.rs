@@ -130,18 +130,26 @@ async fn automatic(c: &mut impl AsConn, ids: &[FindingId], trigger: Trigger) -> 
     for (b, eff) in &governed {
         for a in eff {
             let own = Subject::Finding(b.id);
-            let (subject, severity, status) = match b.group {
-                Some(g) if !linked.contains(&(a.mapping, own)) => match group_state.get(&g) {
-                    Some((sev, st)) => (Subject::Group(g), *sev, *st),
-                    None => continue,
-                },
-                _ => (own, b.severity, b.status),
-            };
-            let has = linked.contains(&(a.mapping, subject));
-            // A new finding joining a group that has a ticket changes that ticket.
-            let trig = if has { Trigger::Changed } else { trigger };
-            if should_push(trig, a.push_mode, &a.filters, has, severity, status) {
-                decided.entry((a.mapping, subject)).or_insert(trig);
+            let own_linked = linked.contains(&(a.mapping, own));
+            // A finding with a ticket of its own keeps it up to date; a finding in a group is
+            // also (or, without a ticket of its own, only) listed on its group's ticket.
+            let mut candidates = Vec::with_capacity(2);
+            if own_linked || b.group.is_none() {
+                candidates.push((own, b.severity, b.status));
+            }
+            if let Some(g) = b.group
+                && let Some((sev, st)) = group_state.get(&g)
+                && (!own_linked || linked.contains(&(a.mapping, Subject::Group(g))))
+            {
+                candidates.push((Subject::Group(g), *sev, *st));
+            }
+            for (subject, severity, status) in candidates {
+                let has = linked.contains(&(a.mapping, subject));
+                // A new finding joining a group that has a ticket changes that ticket.
+                let trig = if has { Trigger::Changed } else { trigger };
+                if should_push(trig, a.push_mode, &a.filters, has, severity, status) {
+                    decided.entry((a.mapping, subject)).or_insert(trig);
+                }
             }
         }
     }

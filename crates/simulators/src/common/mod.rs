@@ -2,7 +2,9 @@
 //! rate limits and the webhook outbox.
 
 mod faults;
+pub mod graphql;
 mod log;
+pub mod pagination;
 mod server;
 mod window;
 mod webhooks;

@@ -2,7 +2,10 @@
 
 mod demo;
 pub mod import;
+mod integrations;
+mod push;
 mod serve;
+mod simulate;
 mod users;
 
 use crate::cli::{Cli, Command};
@@ -20,6 +23,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::telemetry::init(&config.log, &config.log_format);
             demo::run(config, args).await
         }
+        // A simulator needs no database.
+        Command::Simulate(args) => {
+            crate::telemetry::init(&config.log, &config.log_format);
+            simulate::run(args).await
+        }
         command => {
             crate::telemetry::init(&config.log, &config.log_format);
             match command {
@@ -29,7 +37,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Command::Import(args) => import::run(config, args).await,
                 Command::User(cmd) => users::user(config, cmd).await,
                 Command::Token(cmd) => users::token(config, cmd).await,
-                Command::Openapi | Command::Demo(_) => unreachable!("handled above"),
+                Command::Instance(cmd) => integrations::instance(config, cmd).await,
+                Command::Mapping(cmd) => integrations::mapping(config, cmd).await,
+                Command::Assignment(cmd) => integrations::assignment(config, cmd).await,
+                Command::Push(args) => push::run(config, args).await,
+                Command::Openapi | Command::Demo(_) | Command::Simulate(_) => unreachable!("handled above"),
             }
         }
     }

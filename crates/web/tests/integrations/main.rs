@@ -1,0 +1,6 @@
+//! Integrators end to end: a whole vulnbridge (API, worker, webhook receiver) against the
+//! tracker simulators over real HTTP, on SQLite and PostgreSQL.
+
+mod github;
+mod gitlab;
+mod stack;
