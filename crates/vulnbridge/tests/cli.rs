@@ -203,6 +203,10 @@ fn demo_seeds_and_reports_its_logins() {
     let out = stdout(&o);
     assert!(out.contains("login      admin"), "{out}");
     assert!(out.contains("API token  vbt_"), "{out}");
+    // Trackers: tickets pushed to both simulators, and one closed there came back.
+    let pushed = out.lines().find(|l| l.trim_start().starts_with("pushed")).unwrap_or_else(|| panic!("{out}"));
+    assert!(pushed.contains("GitHub issues") && pushed.contains("GitLab issues"), "{pushed}");
+    assert!(out.contains("two-way    dev-alice closed acme/storefront#"), "{out}");
     assert!(data.join(".vulnbridge-demo").exists());
     // Running it again starts afresh.
     let o = run(bin().args(["demo", "--no-serve", "--data-dir"]).arg(&data));
@@ -242,6 +246,12 @@ fn demo_serves_its_data() {
     assert_eq!(status, 200, "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert!(v["count"].as_i64().unwrap() >= 3, "{body}");
+    // The findings show their tickets.
+    let (status, body) = http_get(port, "/api/v1/tickets?limit=1000", Some(&token)).unwrap();
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(v["count"].as_i64().unwrap() >= 10, "{body}");
+    assert!(v["results"].as_array().unwrap().iter().any(|t| t["vendor"] == "gitlab"), "{body}");
 }
 
 /// A report big enough that its import takes seconds (generic JSON, 120,000 findings).

@@ -30,7 +30,7 @@ impl Job for PushTicket {
 
     async fn run(self, app: &App, ctx: JobContext) -> Result<(), JobError> {
         let outcome = push::run(app, &self, ctx).await?;
-        tracing::info!(mapping = %self.mapping, subject = %self.subject, trigger = ?self.trigger, ?outcome, "Pushed.");
+        tracing::debug!(mapping = %self.mapping, subject = %self.subject, trigger = ?self.trigger, ?outcome, "Pushed.");
         Ok(())
     }
 }

@@ -20,27 +20,32 @@ pub async fn run(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
     config.data_dir = args.data_dir.clone();
     config.database_url = None;
     config.secret_key = None;
-    config.bind = args.bind.clone();
     config.public_url = None;
+    // The server answers from the start: the trackers' webhooks come back to it. Without
+    // --no-serve it keeps serving at the end; with it, it serves on a spare port while the
+    // demo sets up, then stops.
+    let bind = if args.no_serve { "127.0.0.1:0".to_owned() } else { args.bind.clone() };
+    let listener = tokio::net::TcpListener::bind(&bind).await.with_context(|| {
+        format!("cannot listen on {bind} (choose another address with `vulnbridge demo --bind 127.0.0.1:8081`)")
+    })?;
+    let addr = listener.local_addr()?;
+    config.bind = addr.to_string();
+    let url = format!("http://{addr}");
     let app = runtime::app(&config).await?;
     let people = seed_data(app.db()).await?;
     let imported = import_reports(&app).await?;
 
-    let listener = if args.no_serve {
-        None
-    } else {
-        Some(tokio::net::TcpListener::bind(&config.bind).await.with_context(|| {
-            format!("cannot listen on {} (choose another address with `vulnbridge demo --bind 127.0.0.1:8081`)", config.bind)
-        })?)
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let server = {
+        let (app, config) = (app.clone(), config.clone());
+        tokio::spawn(async move { serve::run_server(app, listener, &config, stopped).await })
     };
-    let url = match &listener {
-        Some(l) => format!("http://{}", l.local_addr()?),
-        None => config.public_url(),
-    };
+    let trackers = super::demo_trackers::connect(&app).await?;
+
     out!();
     out!("  vulnbridge demo — data in {}", args.data_dir.display());
     out!();
-    for line in &imported {
+    for line in imported.iter().chain(&trackers.lines) {
         out!("  {line}");
     }
     out!();
@@ -50,15 +55,25 @@ pub async fn run(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
         out!("  login      {:<8} {:<22} {}", p.username, p.password, p.note);
     }
     out!("  API token  {}", people[0].token);
+    out!("  GitHub     {} (simulated; state at /_sim/state)", trackers.github.base_url());
+    out!("  GitLab     {} (simulated; state at /_sim/state)", trackers.gitlab.base_url());
     out!();
     out!("  Try:  curl -H 'Authorization: Token {}' '{url}/api/v1/findings?severity=critical,high&open=true'", people[0].token);
+    out!("        curl -H 'Authorization: Token {}' '{url}/api/v1/integrations/mappings'", people[0].token);
     out!();
-    let Some(listener) = listener else {
-        return Ok(());
-    };
-    out!("  Press Ctrl-C to stop.");
-    let shutdown = runtime::shutdown_signal();
-    serve::run_server(app, listener, &config, shutdown).await
+    if !args.no_serve {
+        out!("  Press Ctrl-C to stop.");
+        let mut signal = runtime::shutdown_signal();
+        while !*signal.borrow() {
+            if signal.changed().await.is_err() {
+                break;
+            }
+        }
+    }
+    let _ = stop.send(true);
+    server.await.context("the demo server stopped")??;
+    drop(trackers);
+    Ok(())
 }
 
 fn prepare_dir(dir: &Path) -> anyhow::Result<()> {

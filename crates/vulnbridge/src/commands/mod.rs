@@ -1,6 +1,7 @@
 //! One module per command.
 
 mod demo;
+mod demo_trackers;
 pub mod import;
 mod integrations;
 mod push;
