@@ -6,9 +6,11 @@
 //! cargo run --release -p vulnbridge-bench -- import --scan-type SARIF --database postgres://… /tmp/100k.sarif
 //! cargo run --release -p vulnbridge-bench -- gen-nessus --megabytes 1024 /tmp/1g.nessus
 //! cargo run --release -p vulnbridge-bench -- parse --scan-type "Tenable Scan" /tmp/1g.nessus
+//! cargo run --release -p vulnbridge-bench -- push --vendor github --findings 10000 --scale 0.001
 //! ```
 
 mod generate;
+mod push;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -57,6 +59,24 @@ enum Command {
         #[arg(long, default_value_t = 2)]
         reimports: usize,
         file: PathBuf,
+    },
+    /// Pushes N findings to a tracker simulator enforcing the vendor's limits (on a clock
+    /// sped up by --scale), then again unchanged: API calls per ticket, time against the
+    /// limits' own bound.
+    Push {
+        #[arg(long, default_value = "github")]
+        vendor: String,
+        #[arg(long, default_value_t = 10_000)]
+        findings: usize,
+        /// Multiplies every rate-limit window (0.001: an hour lasts 3.6 s).
+        #[arg(long, default_value_t = 0.001)]
+        scale: f64,
+        /// Jobs run at once.
+        #[arg(long, default_value_t = 4)]
+        workers: usize,
+        /// As for `import`.
+        #[arg(long)]
+        database: Option<String>,
     },
 }
 
@@ -111,14 +131,23 @@ async fn main() -> anyhow::Result<()> {
         Command::Import { scan_type, database, reimports, file } => {
             import(&scan_type, database, reimports, &file).await?;
         }
+        Command::Push { vendor, findings, scale, workers, database } => {
+            let vendor = domain::tracker::Vendor::parse(&vendor).context("unknown vendor; use github or gitlab")?;
+            anyhow::ensure!(scale > 0.0 && scale <= 1.0, "--scale must be in (0, 1]");
+            let (db, backend, dir) = fresh_db(&database).await?;
+            let app = engine::App::new(db.clone(), secrets::Cipher::new(&secrets::MasterKey::generate()), engine::Settings::new("http://bench"));
+            push::run(&app, backend, &push::Options { findings, vendor, scale, workers }).await?;
+            drop_db(&database, &db, &dir).await?;
+        }
     }
     Ok(())
 }
 
-async fn import(scan_type: &str, database: Option<String>, reimports: usize, file: &std::path::Path) -> anyhow::Result<()> {
-    let st = scanners::find_scan_type(scan_type).context("unknown scan type")?;
+/// A fresh database: a schema of its own in a PostgreSQL database, or a SQLite file in a
+/// temporary directory. Migrated.
+async fn fresh_db(database: &Option<String>) -> anyhow::Result<(store::Db, &'static str, PathBuf)> {
     let dir = tempfile_dir()?;
-    let (db, backend) = match &database {
+    let (db, backend) = match database {
         Some(url) => {
             let schema = format!("vbbench_{}", std::process::id());
             let admin = store::Db::connect(url, &store::DbOptions::default()).await?;
@@ -136,6 +165,20 @@ async fn import(scan_type: &str, database: Option<String>, reimports: usize, fil
         }
     };
     db.migrate().await?;
+    Ok((db, backend, dir))
+}
+
+async fn drop_db(database: &Option<String>, db: &store::Db, dir: &std::path::Path) -> anyhow::Result<()> {
+    if let (Some(_), store::Db::Postgres(p)) = (database, db) {
+        sqlx_exec(p, &format!("DROP SCHEMA IF EXISTS vbbench_{} CASCADE", std::process::id())).await?;
+    }
+    let _ = std::fs::remove_dir_all(dir);
+    Ok(())
+}
+
+async fn import(scan_type: &str, database: Option<String>, reimports: usize, file: &std::path::Path) -> anyhow::Result<()> {
+    let st = scanners::find_scan_type(scan_type).context("unknown scan type")?;
+    let (db, backend, dir) = fresh_db(&database).await?;
     let app = engine::App::new(
         db.clone(),
         secrets::Cipher::new(&secrets::MasterKey::generate()),
@@ -161,11 +204,7 @@ async fn import(scan_type: &str, database: Option<String>, reimports: usize, fil
             c.closed,
         );
     }
-    if let (Some(_), store::Db::Postgres(p)) = (&database, &db) {
-        sqlx_exec(p, &format!("DROP SCHEMA IF EXISTS vbbench_{} CASCADE", std::process::id())).await?;
-    }
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(())
+    drop_db(&database, &db, &dir).await
 }
 
 fn tempfile_dir() -> anyhow::Result<PathBuf> {
