@@ -141,7 +141,7 @@ pub async fn run(app: &engine::App, backend: &str, o: &Options) -> anyhow::Resul
         calls as f64 / tickets.max(1) as f64
     );
     let mut routes: Vec<_> = sim_requests.counts().into_iter().collect();
-    routes.sort_by(|a, b| b.1.cmp(&a.1));
+    routes.sort_by_key(|r| std::cmp::Reverse(r.1));
     for (route, n) in routes {
         println!("    {n:>7}  {route}");
     }

@@ -15,7 +15,6 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-#[expect(clippy::large_enum_variant, reason = "parsed once per process; boxing buys nothing")]
 pub enum Command {
     /// Run the server: API, web UI, webhooks, and background workers.
     Serve(ServeArgs),

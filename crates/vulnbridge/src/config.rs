@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 pub const ENV_PREFIX: &str = "VULNBRIDGE_";
 
 /// Keys whose environment values are numbers or booleans.
-const NON_TEXT_KEYS: &[&str] = &["workers", "db_max_connections", "auto_migrate", "max_upload_mb"];
+const NON_TEXT_KEYS: &[&str] = &["workers", "db_max_connections", "auto_migrate", "max_upload_mb", "job_lease_secs"];
 
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -41,6 +41,9 @@ pub struct Config {
     pub auto_migrate: bool,
     /// Largest report the import endpoints accept, in MiB.
     pub max_upload_mb: u64,
+    /// How long a worker's claim on a job lasts unrenewed: a dead worker's jobs (and the
+    /// tickets they were pushing) are taken over after this.
+    pub job_lease_secs: u64,
 }
 
 impl Default for Config {
@@ -57,6 +60,7 @@ impl Default for Config {
             db_max_connections: 10,
             auto_migrate: true,
             max_upload_mb: 512,
+            job_lease_secs: 60,
         }
     }
 }
@@ -74,6 +78,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("db_max_connections", "database connections per process; default 10"),
     ("auto_migrate", "apply migrations at start; default `true`"),
     ("max_upload_mb", "largest report the import endpoints accept, in MiB; default 512"),
+    ("job_lease_secs", "seconds a worker's claim on a job lasts unrenewed; a dead worker's jobs are taken over after it; default 60"),
 ];
 
 impl fmt::Debug for Config {
@@ -90,6 +95,7 @@ impl fmt::Debug for Config {
             .field("db_max_connections", &self.db_max_connections)
             .field("auto_migrate", &self.auto_migrate)
             .field("max_upload_mb", &self.max_upload_mb)
+            .field("job_lease_secs", &self.job_lease_secs)
             .finish()
     }
 }
@@ -187,6 +193,15 @@ impl Config {
             .unwrap_or_else(|| format!("http://{}", self.bind))
             .trim_end_matches('/')
             .to_owned()
+    }
+
+    /// The worker options this configuration asks for, running `concurrency` jobs at once.
+    pub fn worker_options(&self, concurrency: usize) -> engine::WorkerOptions {
+        engine::WorkerOptions {
+            concurrency,
+            lease: std::time::Duration::from_secs(self.job_lease_secs.clamp(3, 3600)),
+            ..engine::WorkerOptions::default()
+        }
     }
 
     pub fn secret_key(&self) -> Option<SecretString> {

@@ -332,3 +332,89 @@ async fn a_killed_import_leaves_nothing_behind_postgres() {
         .unwrap();
     drop(t);
 }
+
+/// A tiny HTTP request without a client library: status and body.
+fn http_send(port: u16, method: &str, path: &str, body: &str) -> Option<(u16, String)> {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .ok()?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).ok()?;
+    let status = buf.split_whitespace().nth(1)?.parse().ok()?;
+    let body = buf.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    Some((status, body))
+}
+
+/// Issues in the simulated acme/storefront, from the simulator's control API.
+fn sim_issues(port: u16) -> Vec<serde_json::Value> {
+    let (status, body) = http_get(port, "/_sim/state", None).expect("the simulator answers");
+    assert_eq!(status, 200, "{body}");
+    let state: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let repos = state["repos"].as_array().cloned().unwrap_or_default();
+    repos
+        .iter()
+        .find(|r| r["full_name"] == "acme/storefront" || (r["owner"] == "acme" && r["name"] == "storefront"))
+        .and_then(|r| r["issues"].as_array().cloned())
+        .unwrap_or_else(|| panic!("no acme/storefront in the simulator's state: {state}"))
+}
+
+/// `vulnbridge push` killed with SIGKILL after GitHub made the issue and before vulnbridge
+/// recorded it; the next push finds the issue by its marker instead of making a second one.
+/// Everything through the real binary: `simulate github`, `import`, `instance add`,
+/// `mapping add`, `assignment add`, `push`.
+#[test]
+fn a_push_killed_after_the_trackers_reply_makes_no_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim_port = free_port();
+    let sim = bin().args(["simulate", "github", "--bind", &format!("127.0.0.1:{sim_port}")]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let _sim = Server(sim);
+    let started = Instant::now();
+    while http_get(sim_port, "/_sim/state", None).is_none() {
+        assert!(started.elapsed() < Duration::from_secs(10), "the simulator did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let with = |c: &mut Command| {
+        c.env("VULNBRIDGE_DATA_DIR", dir.path().join("data")).env("VULNBRIDGE_JOB_LEASE_SECS", "3");
+    };
+    let report = dir.path().join("one.json");
+    std::fs::write(&report, r#"{"findings": [{"title": "SQL injection", "severity": "high"}]}"#).unwrap();
+    let steps: Vec<Vec<String>> = vec![
+        vec!["import".into(), "--scan-type".into(), "Generic Findings Import".into(), "--product".into(), "Shop".into(), "--engagement".into(), "CI".into(), report.display().to_string()],
+        vec!["instance".into(), "add".into(), "--vendor".into(), "github".into(), "--label".into(), "gh".into(), "--location".into(), format!("http://127.0.0.1:{sim_port}/acme"), "--token-env".into(), "GH_TOKEN".into()],
+        vec!["mapping".into(), "add".into(), "--instance".into(), "gh".into(), "--label".into(), "storefront".into(), "--repository".into(), "storefront".into(), "--project-number".into(), "1".into(), "--no-webhook".into()],
+        vec!["assignment".into(), "add".into(), "--mapping".into(), "storefront".into(), "--product".into(), "Shop".into()],
+    ];
+    for args in steps {
+        let mut c = bin();
+        with(&mut c);
+        let o = run(c.args(&args).env("GH_TOKEN", "ghp_simulatorBotToken000000000000000000"));
+        assert!(o.status.success(), "{args:?}: {}{}", stdout(&o), stderr(&o));
+    }
+    // GitHub answers the project-item call only after 30 s: the issue exists by then.
+    let fault = r#"{"body_contains": "addProjectV2ItemById", "delay_ms": 30000, "times": 1}"#;
+    assert_eq!(http_send(sim_port, "POST", "/_sim/faults", fault).unwrap().0 / 100, 2);
+    let mut c = bin();
+    with(&mut c);
+    let mut push = c.args(["push", "--product", "Shop"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let started = Instant::now();
+    while sim_issues(sim_port).is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(20), "the push never reached the simulator");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    push.kill().unwrap(); // SIGKILL, between GitHub's "created" and our commit
+    push.wait().unwrap();
+    assert_eq!(http_send(sim_port, "DELETE", "/_sim/faults", "").unwrap().0 / 100, 2);
+
+    let mut c = bin();
+    with(&mut c);
+    let o = run(c.args(["push", "--product", "Shop"]));
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("acme/storefront#1"), "{}", stdout(&o));
+    assert_eq!(sim_issues(sim_port).len(), 1, "exactly one issue");
+}

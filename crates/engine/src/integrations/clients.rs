@@ -20,9 +20,12 @@ use trackers::{Limiter, RateInfo, RequestClass, Tracker, TrackerError};
 /// the job back to the queue until then (a worker slot should not sleep for minutes).
 const WAIT_IN_PLACE: Duration = Duration::from_secs(3);
 
+/// A client, and the instance's `updated_at` it was built for.
+type Cached = (DateTime<Utc>, Arc<dyn Tracker>);
+
 #[derive(Default)]
 pub struct TrackerClients {
-    cache: Mutex<HashMap<InstanceId, (DateTime<Utc>, Arc<dyn Tracker>)>>,
+    cache: Mutex<HashMap<InstanceId, Cached>>,
 }
 
 impl std::fmt::Debug for TrackerClients {

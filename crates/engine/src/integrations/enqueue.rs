@@ -80,9 +80,8 @@ async fn product_assignments<'a>(
     cache: &'a mut HashMap<ProductId, Vec<Assignment>>,
     product: ProductId,
 ) -> store::Result<&'a Vec<Assignment>> {
-    if !cache.contains_key(&product) {
-        let found = assignments::for_product(c, product).await?;
-        cache.insert(product, found);
+    if let std::collections::hash_map::Entry::Vacant(e) = cache.entry(product) {
+        e.insert(assignments::for_product(c, product).await?);
     }
     Ok(&cache[&product])
 }

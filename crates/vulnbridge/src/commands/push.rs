@@ -60,7 +60,7 @@ pub async fn run(config: Config, args: PushArgs) -> anyhow::Result<()> {
     let worker = Worker::new(
         app.clone(),
         engine::jobs::registry(),
-        WorkerOptions { concurrency: config.workers.clamp(1, 8), poll_interval: Duration::from_millis(200), ..WorkerOptions::default() },
+        WorkerOptions { poll_interval: Duration::from_millis(200), ..config.worker_options(config.workers.clamp(1, 8)) },
     );
     let handle = tokio::spawn(worker.run(stopped));
     let bar = ProgressBar::new(queued.len() as u64);

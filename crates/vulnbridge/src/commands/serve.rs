@@ -38,7 +38,7 @@ pub async fn run_server(
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
-    let background = spawn_background(app.clone(), config.workers, shutdown.clone());
+    let background = spawn_background(app.clone(), config.worker_options(config.workers), shutdown.clone());
     let mut state = web::AppState::new(app);
     state.max_upload_bytes = usize::try_from(config.max_upload_mb * 1024 * 1024).unwrap_or(usize::MAX);
     tracing::info!(url = %format!("http://{addr}"), "Listening.");
@@ -61,16 +61,12 @@ pub async fn run_server(
 /// The worker (when `concurrency` > 0) and the maintenance scheduler.
 fn spawn_background(
     app: engine::App,
-    concurrency: usize,
+    options: WorkerOptions,
     shutdown: watch::Receiver<bool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let mut tasks = Vec::new();
-    if concurrency > 0 {
-        let worker = Worker::new(
-            app.clone(),
-            engine::jobs::registry(),
-            WorkerOptions { concurrency, ..WorkerOptions::default() },
-        );
+    if options.concurrency > 0 {
+        let worker = Worker::new(app.clone(), engine::jobs::registry(), options);
         tasks.push(tokio::spawn(worker.run(shutdown.clone())));
         tasks.push(tokio::spawn(engine::maintenance::schedule(
             app,
@@ -85,7 +81,7 @@ pub async fn worker(config: Config, args: WorkerArgs) -> anyhow::Result<()> {
     let concurrency = args.concurrency.unwrap_or(config.workers).max(1);
     let app = runtime::app(&config).await?;
     let shutdown = runtime::shutdown_signal();
-    for task in spawn_background(app, concurrency, shutdown) {
+    for task in spawn_background(app, config.worker_options(concurrency), shutdown) {
         let _ = task.await;
     }
     Ok(())
