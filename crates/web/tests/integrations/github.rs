@@ -190,6 +190,12 @@ async fn groups_are_one_ticket_that_follows_its_findings(t: TestDb) {
     assert_eq!(pushed["queued"][0]["subject"], json!({"group": g}), "{pushed}");
     s.drain(LONG).await;
     assert_eq!(issues(&gh.sim).len(), 3, "no ticket of its own");
+
+    // The group's ticket closed in GitHub closes its open findings.
+    gh.sim.close_issue_as("dev-alice", "acme", "storefront", gi.number, "completed").unwrap();
+    s.settle(gh.sim.webhooks()).await;
+    assert_eq!(s.finding_json(c).await["status"], "closed");
+    assert_eq!(s.get(&format!("/api/v1/finding-groups/{g}")).await["status"], "closed");
 }
 
 async fn manual_bulk_push_and_unchanged_pushes_cost_nothing(t: TestDb) {

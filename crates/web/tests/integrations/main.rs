@@ -1,6 +1,7 @@
 //! Integrators end to end: a whole vulnbridge (API, worker, webhook receiver) against the
 //! tracker simulators over real HTTP, on SQLite and PostgreSQL.
 
+mod config;
 mod github;
 mod gitlab;
 mod stack;
