@@ -1,7 +1,7 @@
 //! Periodic housekeeping, enqueued as ordinary jobs so that with several replicas the work
 //! still runs once: each replica enqueues, and the dedupe key keeps one queued copy.
 
-use crate::jobs::PruneJobs;
+use crate::jobs::{PruneJobs, PruneWebhookDeliveries};
 use crate::{App, enqueue};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -11,7 +11,11 @@ pub async fn schedule(app: App, every: Duration, mut shutdown: watch::Receiver<b
     loop {
         match app.db().conn().await {
             Ok(mut c) => {
-                if let Err(e) = enqueue(&mut c, &PruneJobs { keep_days: 7 }).await {
+                let queued = match enqueue(&mut c, &PruneJobs { keep_days: 7 }).await {
+                    Ok(_) => enqueue(&mut c, &PruneWebhookDeliveries { keep_hours: 72 }).await,
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = queued {
                     tracing::warn!(error = %e, "Cannot enqueue maintenance jobs.");
                 }
             }

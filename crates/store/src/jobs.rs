@@ -405,18 +405,29 @@ pub async fn fail(
 /// had to wait (a rate budget, a row another job holds), it did not fail. `false` if `worker`
 /// no longer holds it.
 pub async fn defer(db: &Db, id: JobId, worker: &str, run_at: DateTime<Utc>, reason: &str) -> Result<bool> {
+    give_back(db, id, worker, Some(run_at), Some(reason)).await
+}
+
+/// Gives a job back without counting the attempt (a worker shutting down cleanly).
+pub async fn release(db: &Db, id: JobId, worker: &str) -> Result<bool> {
+    give_back(db, id, worker, None, None).await
+}
+
+/// Queues a running job again, uncounted; `run_at` and `note` replace the job's when given.
+async fn give_back(db: &Db, id: JobId, worker: &str, run_at: Option<DateTime<Utc>>, note: Option<&str>) -> Result<bool> {
     let mut c = db.conn().await?;
     let t = crate::now();
-    let reason: String = reason.chars().take(4000).collect();
+    let note: Option<String> = note.map(|n| n.chars().take(4000).collect());
     let n = on_conn!(&mut c, |conn| sqlx::query(
-        "UPDATE jobs SET status = 'queued', locked_by = NULL, locked_until = NULL, run_at = $3, last_error = $4,
+        "UPDATE jobs SET status = 'queued', locked_by = NULL, locked_until = NULL,
+                run_at = COALESCE($3, run_at), last_error = COALESCE($4, last_error),
                 attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, updated_at = $5
          WHERE id = $1 AND locked_by = $2 AND status = 'running'"
     )
     .bind(id.0)
     .bind(worker)
     .bind(run_at)
-    .bind(&reason)
+    .bind(&note)
     .bind(t)
     .execute(conn)
     .await
@@ -425,31 +436,6 @@ pub async fn defer(db: &Db, id: JobId, worker: &str, run_at: DateTime<Utc>, reas
         Ok(rows) => Ok(rows == 1),
         // An identical job was queued meanwhile: it will do the work.
         Err(sqlx::Error::Database(d)) if d.is_unique_violation() => complete(db, id, worker).await,
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Gives a job back without counting the attempt (a worker shutting down cleanly).
-pub async fn release(db: &Db, id: JobId, worker: &str) -> Result<bool> {
-    let mut c = db.conn().await?;
-    let t = crate::now();
-    let n = on_conn!(&mut c, |conn| sqlx::query(
-        "UPDATE jobs SET status = 'queued', locked_by = NULL, locked_until = NULL,
-                attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, updated_at = $3
-         WHERE id = $1 AND locked_by = $2 AND status = 'running'"
-    )
-    .bind(id.0)
-    .bind(worker)
-    .bind(t)
-    .execute(conn)
-    .await
-    .map(|r| r.rows_affected()));
-    match n {
-        Ok(rows) => Ok(rows == 1),
-        // An identical job was queued meanwhile: it will do the work.
-        Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
-            complete(db, id, worker).await
-        }
         Err(e) => Err(e.into()),
     }
 }

@@ -15,7 +15,7 @@ pub struct Check {
 pub struct CheckReport {
     pub checks: Vec<Check>,
     /// The tracker account the credentials belong to (GitHub login, GitLab username), when
-    /// the credentials worked: webhooks sent by this account report our own writes.
+    /// the credentials worked.
     pub account: Option<String>,
 }
 

@@ -17,8 +17,8 @@ pub struct Instance {
     /// Where the tracker is, as the user gave it (`https://github.com/acme`).
     pub location: String,
     pub settings: InstanceSettings,
-    /// The tracker account the credentials belong to, learnt by "check connection"; webhooks
-    /// whose sender is this account report our own writes.
+    /// The tracker account the credentials belong to, learnt by "check connection" (shown so
+    /// that people know whose name vulnbridge's changes appear under).
     pub account: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

@@ -8,7 +8,7 @@ use store::instances;
 use trackers::{CheckReport, TrackerError};
 
 /// Checks an instance's credentials, and with a mapping its destination, fields and values.
-/// Remembers the account the credentials belong to (webhooks it sends are our own writes).
+/// Remembers the account the credentials belong to.
 pub async fn check(app: &App, instance: &Instance, mapping: Option<&Mapping>) -> anyhow::Result<CheckReport> {
     let client = match app.trackers().get(app, instance).await {
         Ok(c) => c,

@@ -2,8 +2,7 @@
 //!
 //! For each event, in one transaction: a delivery seen before is skipped (trackers retry); an
 //! event about a ticket we do not own is ignored (one indexed lookup); an echo of our own write
-//! (the change matches what we last sent or are sending, or the tracker says our own account
-//! made it) changes nothing; otherwise the ticket's remote state is recorded and the mapping's
+//! (the change matches what we last sent or are sending) changes nothing; otherwise the ticket's remote state is recorded and the mapping's
 //! inbound rules (`domain::tracker::inbound`) decide each finding's new status. Findings that
 //! change are pushed on as any change is (their other tickets follow).
 
@@ -54,9 +53,10 @@ async fn apply_one(app: &App, instance: &Instance, e: InboundEvent) -> anyhow::R
         return Ok(Applied::NotOurs);
     };
     let actor = e.actor.clone().unwrap_or_else(|| instance.vendor.as_str().to_owned());
-    let ours = instance.account.as_deref().is_some_and(|a| Some(a) == e.actor.as_deref());
+    // Echoes are recognised by content, not by who made the change: people often give
+    // vulnbridge their own token, and their own changes in the tracker must still count.
     let sent: Vec<_> = ticket.last_sent.iter().chain(ticket.sending.iter()).collect();
-    if ours || is_echo(&e.change, &sent) {
+    if is_echo(&e.change, &sent) {
         tx.commit().await?;
         return Ok(Applied::Echo);
     }

@@ -2,14 +2,19 @@
 //! [`crate::Job`]; [`registry`] lists them all for the worker.
 
 mod prune_jobs;
+mod prune_webhook_deliveries;
 mod push_ticket;
 
 pub use prune_jobs::PruneJobs;
+pub use prune_webhook_deliveries::PruneWebhookDeliveries;
 pub use push_ticket::PushTicket;
 
 use crate::Registry;
 
 /// Every job kind this version runs.
 pub fn registry() -> Registry {
-    Registry::new().register::<PruneJobs>().register::<PushTicket>()
+    Registry::new()
+        .register::<PruneJobs>()
+        .register::<PruneWebhookDeliveries>()
+        .register::<PushTicket>()
 }

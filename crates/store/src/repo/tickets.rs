@@ -112,21 +112,20 @@ pub async fn by_remote(c: &mut impl AsConn, instance: InstanceId, remote_id: &st
 
 /// The tickets of these findings, in every mapping.
 pub async fn for_findings(c: &mut impl AsConn, ids: &[FindingId]) -> Result<Vec<Ticket>> {
-    let mut out = Vec::new();
-    for chunk in ids.chunks(500) {
-        let mut q = QueryBuf::new(&format!("SELECT {COLUMNS} FROM tickets WHERE finding_id IN "));
-        q.bind_list(chunk.iter().map(|f| f.0)).push(" ORDER BY id");
-        out.extend(rows(q.fetch_all::<Row>(c).await?)?);
-    }
-    Ok(out)
+    of_subjects(c, "finding_id", &ids.iter().map(|f| f.0).collect::<Vec<_>>()).await
 }
 
 /// The tickets of these groups, in every mapping.
 pub async fn for_groups(c: &mut impl AsConn, ids: &[FindingGroupId]) -> Result<Vec<Ticket>> {
+    of_subjects(c, "group_id", &ids.iter().map(|g| g.0).collect::<Vec<_>>()).await
+}
+
+/// `column` is `finding_id` or `group_id` (from code, never input).
+async fn of_subjects(c: &mut impl AsConn, column: &'static str, ids: &[i64]) -> Result<Vec<Ticket>> {
     let mut out = Vec::new();
     for chunk in ids.chunks(500) {
-        let mut q = QueryBuf::new(&format!("SELECT {COLUMNS} FROM tickets WHERE group_id IN "));
-        q.bind_list(chunk.iter().map(|g| g.0)).push(" ORDER BY id");
+        let mut q = QueryBuf::new(&format!("SELECT {COLUMNS} FROM tickets WHERE {column} IN "));
+        q.bind_list(chunk.iter().copied()).push(" ORDER BY id");
         out.extend(rows(q.fetch_all::<Row>(c).await?)?);
     }
     Ok(out)
@@ -258,15 +257,20 @@ pub struct RemoteLink<'a> {
     pub data: &'a serde_json::Value,
 }
 
-/// Links the ticket to the remote one: what we know it shows (`shows`) is the base of the next
-/// push. Clears the push in flight.
-pub async fn link(c: &mut impl AsConn, id: TicketId, remote: RemoteLink<'_>, shows: &TicketFields, at: DateTime<Utc>) -> Result<()> {
-    let state = RemoteState {
+/// What the remote ticket's state is after our own write of `shows`.
+fn written_by_us(shows: &TicketFields, at: DateTime<Utc>) -> RemoteState {
+    RemoteState {
         state: shows.state,
         status: Some(shows.status.value.clone()).filter(|s| !s.is_empty()),
         changed_by: "vulnbridge".into(),
         changed_at: at,
-    };
+    }
+}
+
+/// Links the ticket to the remote one: what we know it shows (`shows`) is the base of the next
+/// push. Clears the push in flight.
+pub async fn link(c: &mut impl AsConn, id: TicketId, remote: RemoteLink<'_>, shows: &TicketFields, at: DateTime<Utc>) -> Result<()> {
+    let state = written_by_us(shows, at);
     on_conn!(c, |conn| sqlx::query(
         "UPDATE tickets SET link_state = 'linked', remote_id = $2, remote_key = $3, url = $4, remote_data = $5,
                 linked_at = COALESCE(linked_at, $6), last_pushed_at = $6, last_sent = $7, fingerprint = $8,
@@ -296,12 +300,7 @@ pub async fn record_push(
     remote_data: &serde_json::Value,
     at: DateTime<Utc>,
 ) -> Result<()> {
-    let state = RemoteState {
-        state: shows.state,
-        status: Some(shows.status.value.clone()).filter(|s| !s.is_empty()),
-        changed_by: "vulnbridge".into(),
-        changed_at: at,
-    };
+    let state = written_by_us(shows, at);
     on_conn!(c, |conn| sqlx::query(
         "UPDATE tickets SET last_sent = $2, fingerprint = $3, remote_data = $4, last_pushed_at = $5, remote_state = $6,
                 sending = NULL, updated_at = $5

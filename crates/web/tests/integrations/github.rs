@@ -301,6 +301,19 @@ async fn close_and_reopen_both_ways_without_echoes(t: TestDb) {
     let detail = s.finding_json(f).await;
     let log = detail["tickets"][0]["changelog"].as_array().unwrap();
     assert!(log.iter().any(|c| c["action"] == "inbound" && c["actor"] == "dev-alice"), "{detail}");
+
+    // Deleted in GitHub: the link says so and nothing more is pushed to it; a person's push
+    // makes a new ticket.
+    gh.sim.delete_issue_as("vulnbridge-bot", "acme", "storefront", issue.number).unwrap();
+    s.settle(gh.sim.webhooks()).await;
+    assert_eq!(s.finding_json(f).await["tickets"][0]["link_state"], "deleted");
+    s.set_status(f, "in_progress").await;
+    s.drain(LONG).await;
+    assert!(issues(&gh.sim).is_empty());
+    s.post(&format!("/api/v1/findings/{f}/push"), json!({})).await.ok(202);
+    s.drain(LONG).await;
+    assert_eq!(issues(&gh.sim).len(), 1, "pushed again by hand: a new ticket");
+    assert_eq!(s.finding_json(f).await["tickets"][0]["link_state"], "linked");
     s.stop_worker().await;
 }
 
