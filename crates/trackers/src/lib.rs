@@ -15,6 +15,7 @@ pub mod github;
 pub mod gitlab;
 pub mod http;
 pub mod limit;
+pub mod oauth;
 pub mod outbound;
 pub mod webhook;
 
@@ -44,8 +45,26 @@ pub struct Connection {
 /// An instance's credentials, decrypted only for the call. `Debug` never shows them.
 #[derive(Clone, Debug)]
 pub enum Credentials {
-    /// A personal or project access token (GitHub, GitLab).
+    /// A personal access token: GitHub and GitLab tokens, a Jira Data Center personal access
+    /// token (sent as `Bearer`), an Azure DevOps PAT (sent as Basic with an empty user name).
     Token(SecretString),
+    /// A user name and a password or API token, sent as HTTP Basic (Jira Cloud: e-mail and API
+    /// token; ServiceNow: a user and password).
+    Basic { username: String, password: SecretString },
+    /// OAuth 2.0 with a refresh token (ServiceNow, Jira): access tokens obtained and refreshed
+    /// through the session.
+    OAuth(Arc<oauth::OAuthSession>),
+}
+
+impl Credentials {
+    /// What kind of credentials, for messages (`a token`, `Basic credentials`, `OAuth`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Credentials::Token(_) => "a token",
+            Credentials::Basic { .. } => "a user name and password",
+            Credentials::OAuth(_) => "OAuth",
+        }
+    }
 }
 
 /// A remote ticket's identity, as stored on our ticket record.
@@ -68,6 +87,40 @@ pub struct RemoteRef {
 pub struct FoundTicket {
     pub remote: RemoteRef,
     pub open: bool,
+}
+
+/// A change to a ticket found by a reconcile poll (a tracker whose webhooks may be missed).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PolledChange {
+    pub event: webhook::InboundEvent,
+    /// When the tracker says the ticket last changed: the next poll starts from the latest.
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Values a mapping may choose from, read from the tracker (the project's statuses,
+/// priorities, issue types…), for forms and for checking a mapping.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct MappingOptions {
+    /// Status values (Jira statuses, Azure DevOps states, ServiceNow state choices), with
+    /// whether each counts as closed.
+    pub statuses: Vec<OptionValue>,
+    /// Values of the severity field (Jira priorities, ServiceNow impact choices, …).
+    pub severities: Vec<OptionValue>,
+    /// Issue or work item types, or tables.
+    pub types: Vec<OptionValue>,
+    /// Components (Jira).
+    pub components: Vec<OptionValue>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct OptionValue {
+    /// What the mapping stores (a name, or the tracker's value such as ServiceNow's `6`).
+    pub value: String,
+    /// What people see.
+    pub label: String,
+    /// For statuses: whether the tracker counts it as closed (Jira status category `done`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed: Option<bool>,
 }
 
 /// What a create or update got done, filled in as it goes (also when it fails).
@@ -133,6 +186,57 @@ pub trait Tracker: Send + Sync {
         url: &url::Url,
         secret: &SecretString,
     ) -> Result<(), TrackerError>;
+
+    /// Creates several tickets, with the vendor's bulk API where there is one (Jira: 50 a
+    /// request; Azure DevOps `$batch`; ServiceNow's Batch API). One result and one progress per
+    /// item, in order: a bulk request may succeed for some items and fail for others. The
+    /// default creates them one by one.
+    async fn create_many(
+        &self,
+        mapping: &MappingConfig,
+        items: &[(TicketFields, Marker)],
+        progress: &mut [Progress],
+    ) -> Vec<Result<(), TrackerError>> {
+        let mut out = Vec::with_capacity(items.len());
+        for ((fields, marker), p) in items.iter().zip(progress.iter_mut()) {
+            out.push(self.create(mapping, fields, marker, p).await);
+        }
+        out
+    }
+
+    /// The largest batch `create_many` sends in one request (1: no bulk API).
+    fn bulk_size(&self) -> usize {
+        1
+    }
+
+    /// Deletes a ticket (Jira's "delete issues for rejected findings").
+    async fn delete(&self, _mapping: &MappingConfig, _remote: &RemoteRef) -> Result<(), TrackerError> {
+        Err(TrackerError::Misconfigured(format!("{} tickets are not deleted by vulnbridge", self.vendor().label())))
+    }
+
+    /// Relates a ticket to another (Jira: an issue link from the security issue to its
+    /// product issue). The default does nothing: the tracker has no such relation.
+    async fn relate(&self, _mapping: &MappingConfig, _from: &RemoteRef, _to: &RemoteRef) -> Result<(), TrackerError> {
+        Ok(())
+    }
+
+    /// Changes to the mapping's tickets since `since`, for a periodic reconcile (ServiceNow,
+    /// whose business rules may miss or drop calls). The mapping's tickets are those whose
+    /// marker starts with `marker_prefix` (`Marker::mapping_prefix`). `None`: the tracker is
+    /// not polled.
+    async fn changes_since(
+        &self,
+        _mapping: &MappingConfig,
+        _marker_prefix: &str,
+        _since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<Vec<PolledChange>>, TrackerError> {
+        Ok(None)
+    }
+
+    /// The values a mapping of this target may choose from (for forms and checks).
+    async fn options(&self, _mapping: &MappingConfig) -> Result<MappingOptions, TrackerError> {
+        Ok(MappingOptions::default())
+    }
 }
 
 /// Builds the client for an instance.

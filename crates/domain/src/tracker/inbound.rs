@@ -12,11 +12,20 @@ pub enum RemoteChange {
     /// Closed, with the tracker's reason when it has one (`None`: it does not say).
     Closed { reason: Option<CloseReason> },
     Reopened,
-    /// A status-like field changed (a GitHub project's `Status`, a Jira status).
+    /// A status-like field changed (a GitHub project's `Status` field).
     Field { field: String, value: String },
+    /// The ticket moved to another workflow status (a Jira status, an Azure DevOps state, a
+    /// ServiceNow state), whose category says whether it counts as closed.
+    Status { value: String, state: TicketState },
     /// The ticket was deleted.
     Deleted,
+    /// A comment was added in the tracker (only reported for mappings that sync comments).
+    Comment { body: String },
 }
+
+/// Every comment vulnbridge writes ends with this line: a comment that comes back carrying it
+/// is our own.
+pub const COMMENT_SIGNATURE: &str = "— vulnbridge";
 
 impl RemoteChange {
     /// For the changelog: `closed (not planned)`, `Status → Done`.
@@ -28,7 +37,9 @@ impl RemoteChange {
             RemoteChange::Closed { reason: None } => "closed".into(),
             RemoteChange::Reopened => "reopened".into(),
             RemoteChange::Field { field, value } => format!("{field} → {value}"),
+            RemoteChange::Status { value, .. } => format!("status → {value}"),
             RemoteChange::Deleted => "deleted".into(),
+            RemoteChange::Comment { .. } => "commented".into(),
         }
     }
 }
@@ -44,8 +55,9 @@ pub fn is_echo(change: &RemoteChange, sent: &[&TicketFields]) -> bool {
                 || (f.severity.field == *field && f.severity.value == *value)
                 || f.custom.get(field).and_then(|v| v.as_str()) == Some(value.as_str())
         }
-        RemoteChange::Deleted => false,
-    })
+        RemoteChange::Status { value, state } => f.status.value == *value && f.state.is_open() == state.is_open(),
+        RemoteChange::Deleted | RemoteChange::Comment { .. } => false,
+    }) || matches!(change, RemoteChange::Comment { body } if body.trim_end().ends_with(COMMENT_SIGNATURE))
 }
 
 /// The status a finding (currently `current`) takes after a tracker change, or `None` when it
@@ -56,61 +68,50 @@ pub fn is_echo(change: &RemoteChange, sent: &[&TicketFields]) -> bool {
 ///   finding alone (a developer's "won't fix" is not a security decision);
 /// - reopened: a finding closed or awaiting validation becomes `inbound.reopened`; one a person
 ///   triaged (false positive, risk accepted, out of scope, duplicate) keeps that decision;
-/// - a status field set to a value: the finding status that value stands for, when exactly one
-///   status-group does (a value shared by Closed, False Positive and Risk Accepted reads as
-///   Closed); values no status maps to change nothing.
+/// - a status value (a project's Status field, a workflow status): what the status mapping
+///   says it means (`StatusMapping::meaning`: an alias, or the status whose value it is). A
+///   workflow status the mapping does not name is judged by its category, as a close or a
+///   reopen. A field value the mapping does not name changes nothing.
 pub fn status_after(change: &RemoteChange, mapping: &MappingConfig, current: Status) -> Option<Status> {
     let inbound = &mapping.inbound;
     if !inbound.enabled {
         return None;
     }
+    let closed_as_done = |current: Status| current.is_open().then_some(inbound.closed);
+    let reopened = |current: Status| matches!(current, Status::Closed | Status::AwaitingValidation).then_some(inbound.reopened);
     let target = match change {
-        RemoteChange::Closed { reason } => {
-            if !current.is_open() {
-                return None;
-            }
-            match reason {
-                Some(CloseReason::NotPlanned | CloseReason::Duplicate) => inbound.not_planned?,
-                Some(CloseReason::Completed) | None => inbound.closed,
-            }
-        }
-        RemoteChange::Reopened => {
-            if !matches!(current, Status::Closed | Status::AwaitingValidation) {
-                return None;
-            }
-            inbound.reopened
-        }
+        RemoteChange::Closed { reason } => match reason {
+            Some(CloseReason::NotPlanned | CloseReason::Duplicate) if current.is_open() => inbound.not_planned?,
+            _ => closed_as_done(current)?,
+        },
+        RemoteChange::Reopened => reopened(current)?,
         RemoteChange::Field { field, value } => {
-            let m = &mapping.status_mapping;
-            if *field != m.field || m.value(current) == value {
+            if *field != mapping.status_mapping.field {
                 return None;
             }
-            if *value == m.active {
-                if current.is_open() || matches!(current, Status::Closed | Status::AwaitingValidation) {
-                    inbound.reopened
-                } else {
-                    return None;
-                }
-            } else if m.in_progress.as_deref() == Some(value.as_str()) {
-                Status::InProgress
-            } else if m.awaiting_validation.as_deref() == Some(value.as_str()) {
-                Status::AwaitingValidation
-            } else if *value == m.closed {
-                if !current.is_open() {
-                    return None;
-                }
-                inbound.closed
-            } else if *value == m.false_positive && current.is_open() {
-                Status::FalsePositive
-            } else if *value == m.risk_accepted && current.is_open() {
-                Status::RiskAccepted
-            } else {
-                return None;
-            }
+            means(mapping.status_mapping.meaning(value)?, current, inbound)?
         }
-        RemoteChange::Deleted => return None,
+        RemoteChange::Status { value, state } => match mapping.status_mapping.meaning(value) {
+            Some(meant) => means(meant, current, inbound)?,
+            None if state.is_open() => reopened(current)?,
+            None => closed_as_done(current)?,
+        },
+        RemoteChange::Deleted | RemoteChange::Comment { .. } => return None,
     };
     (target != current).then_some(target)
+}
+
+/// What a tracker value meaning `meant` does to a finding that is `current`.
+fn means(meant: Status, current: Status, inbound: &super::InboundMapping) -> Option<Status> {
+    match meant {
+        // Back to work: only findings closed as fixed reopen (triage decisions stand).
+        Status::Active => (current.is_open() || matches!(current, Status::Closed | Status::AwaitingValidation)).then_some(inbound.reopened),
+        Status::InProgress | Status::AwaitingValidation => Some(meant),
+        Status::Closed => current.is_open().then_some(inbound.closed),
+        // A triage decision made in the tracker applies to open findings.
+        Status::FalsePositive | Status::RiskAccepted | Status::OutOfScope => current.is_open().then_some(meant),
+        Status::Duplicate => None,
+    }
 }
 
 /// The remote ticket's fields as we now know them, after a change reported by the tracker:
@@ -129,7 +130,14 @@ pub fn remote_fields_after(change: &RemoteChange, last: &TicketFields) -> Ticket
                 f.custom.insert(field.clone(), serde_json::Value::String(value.clone()));
             }
         }
-        RemoteChange::Deleted => {}
+        RemoteChange::Status { value, state } => {
+            f.status.value = value.clone();
+            // Keep the reason we sent if the category did not change.
+            if f.state.is_open() != state.is_open() {
+                f.state = *state;
+            }
+        }
+        RemoteChange::Deleted | RemoteChange::Comment { .. } => {}
     }
     f
 }
@@ -202,6 +210,35 @@ mod tests {
     }
 
     #[test]
+    fn workflow_statuses_map_or_fall_back_to_their_category() {
+        let mut m = MappingConfig::defaults(MappingTarget::ServiceNow { table: "incident".into(), assignment_group: None });
+        m.status_mapping.in_progress = Some("In Progress".into());
+        m.status_mapping.aliases.insert("Canceled".into(), RiskAccepted);
+        let closed = TicketState::Closed(CloseReason::Completed);
+        let st = |v: &str, state: TicketState| RemoteChange::Status { value: v.into(), state };
+        assert_eq!(status_after(&st("Closed", closed), &m, Active), Some(Closed));
+        // Resolved stands for both False Positive and Risk Accepted: nothing certain, so its
+        // category decides: done.
+        assert_eq!(status_after(&st("Resolved", closed), &m, Active), Some(Closed));
+        assert_eq!(status_after(&st("Canceled", closed), &m, Active), Some(RiskAccepted), "an alias");
+        assert_eq!(status_after(&st("In Progress", TicketState::Open), &m, Active), Some(InProgress));
+        assert_eq!(status_after(&st("On Hold", TicketState::Open), &m, Closed), Some(Active), "unknown, open: a reopen");
+        assert_eq!(status_after(&st("On Hold", TicketState::Open), &m, FalsePositive), None);
+        assert_eq!(status_after(&st("New", TicketState::Open), &m, Closed), Some(Active));
+        assert_eq!(status_after(&st("Closed", closed), &m, RiskAccepted), None);
+    }
+
+    #[test]
+    fn meanings_prefer_closed_and_refuse_to_guess() {
+        let m = MappingConfig::defaults(MappingTarget::GitHub { repository: "r".into(), project_number: None }).status_mapping;
+        assert_eq!(m.meaning("Done"), Some(Closed));
+        assert_eq!(m.meaning("In Progress"), Some(Active));
+        assert_eq!(m.meaning("Backlog"), None);
+        let sn = MappingConfig::defaults(MappingTarget::ServiceNow { table: "incident".into(), assignment_group: None }).status_mapping;
+        assert_eq!(sn.meaning("Resolved"), None);
+    }
+
+    #[test]
     fn our_own_writes_are_echoes() {
         let open = sent(TicketState::Open, "In Progress");
         let closed = sent(TicketState::Closed(CloseReason::Completed), "Done");
@@ -212,6 +249,8 @@ mod tests {
         assert!(is_echo(&RemoteChange::Field { field: "Status".into(), value: "Done".into() }, &[&closed]));
         assert!(!is_echo(&RemoteChange::Field { field: "Status".into(), value: "Done".into() }, &[&open]));
         assert!(!is_echo(&RemoteChange::Deleted, &[&open]));
+        assert!(is_echo(&RemoteChange::Comment { body: format!("Closed.\n\n{COMMENT_SIGNATURE}") }, &[]));
+        assert!(!is_echo(&RemoteChange::Comment { body: "Fixed in #12".into() }, &[&open]));
     }
 
     #[test]

@@ -59,9 +59,44 @@ pub struct StatusMapping {
     pub in_progress: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub awaiting_validation: Option<String>,
+    /// Further tracker values and the finding status each means, for changes coming back (a
+    /// workflow with several "done" statuses: `Won't Fix` → `risk_accepted`). Pushes write
+    /// the values above.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schema(value_type = Object)]
+    pub aliases: BTreeMap<String, Status>,
 }
 
 impl StatusMapping {
+    /// The finding status a tracker value stands for, coming back: an alias, else the status
+    /// whose value it is. A value shared by Closed and others reads as Closed; one shared only
+    /// by False Positive and Risk Accepted says nothing certain (`None`), nor does an unknown one.
+    pub fn meaning(&self, value: &str) -> Option<Status> {
+        if let Some(s) = self.aliases.get(value) {
+            return Some(*s);
+        }
+        let mut hits: Vec<Status> = Vec::new();
+        for (s, v) in [
+            (Status::Active, Some(self.active.as_str())),
+            (Status::InProgress, self.in_progress.as_deref()),
+            (Status::AwaitingValidation, self.awaiting_validation.as_deref()),
+            (Status::Closed, Some(self.closed.as_str())),
+            (Status::FalsePositive, Some(self.false_positive.as_str())),
+            (Status::RiskAccepted, Some(self.risk_accepted.as_str())),
+        ] {
+            if v == Some(value) {
+                hits.push(s);
+            }
+        }
+        if hits.contains(&Status::Closed) {
+            return Some(Status::Closed);
+        }
+        match hits.as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        }
+    }
+
     /// The value for a finding status. Unmapped optional statuses fall back to their nearest
     /// required one: In Progress → Active; Awaiting Validation → Closed (the developers' part is
     /// done; the ticket should not reopen while security checks). Out of Scope is written as
@@ -91,6 +126,9 @@ impl StatusMapping {
             if let Some(v) = v {
                 check_value(&format!("status_mapping.{name}"), v)?;
             }
+        }
+        for k in self.aliases.keys() {
+            check_value(&format!("status_mapping.aliases.{k}"), k)?;
         }
         Ok(())
     }
@@ -142,6 +180,7 @@ pub fn default_status_mapping(vendor: Vendor) -> StatusMapping {
         risk_accepted: v[3].into(),
         in_progress: None,
         awaiting_validation: None,
+        aliases: BTreeMap::new(),
     }
 }
 
@@ -168,6 +207,75 @@ pub enum MappingTarget {
         /// The project's path (`group/project`) or numeric id.
         project: String,
     },
+    /// A Jira project ("team space"): issues of one type.
+    Jira {
+        /// The project key (`SEC`).
+        project: String,
+        /// The issue type's name (`Bug`, `Task`, `Vulnerability`).
+        issue_type: String,
+        /// `product` (the developers' space) or `security` (the security team's). A finding
+        /// pushed to both gets a security issue and a product issue, linked.
+        #[serde(default)]
+        space: JiraSpace,
+        /// Components set on every issue.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        components: Vec<String>,
+        /// Set the issue's priority from the severity mapping (off: Jira's default priority).
+        #[serde(default = "yes")]
+        priority: bool,
+        /// Delete the issue of a finding marked false positive. Off by default: a deleted
+        /// issue cannot be brought back, and dismissing a finding by mistake deletes its issue.
+        #[serde(default)]
+        delete_rejected: bool,
+        /// Product space: an issue done closes its finding (and so its security issue). Off:
+        /// the security team closes findings itself.
+        #[serde(default)]
+        close_security_issue_when_done: bool,
+        /// Comments made on the issue come back as notes on the finding, and notes go out as
+        /// comments.
+        #[serde(default)]
+        sync_comments: bool,
+    },
+    /// An Azure DevOps Boards project: work items of one type.
+    AzureDevops {
+        /// The project's name or id.
+        project: String,
+        /// The work item type (`Bug`, `Task`, `Issue`).
+        #[serde(default = "bug")]
+        work_item_type: String,
+        /// The area path work items go under (the project's root if absent).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        area_path: Option<String>,
+    },
+    /// A ServiceNow table extending `task`: Incident, Problem, Change Request…
+    #[serde(rename = "servicenow")]
+    ServiceNow {
+        /// The table (`incident`, `problem`, `change_request`, `sn_si_incident`…).
+        #[serde(default = "incident")]
+        table: String,
+        /// The assignment group (its sys_id or name).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        assignment_group: Option<String>,
+    },
+}
+
+fn bug() -> String {
+    "Bug".into()
+}
+
+fn incident() -> String {
+    "incident".into()
+}
+
+/// Which team's Jira space a mapping is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JiraSpace {
+    /// The developers' project: where fixes are tracked.
+    #[default]
+    Product,
+    /// The security team's project.
+    Security,
 }
 
 impl MappingTarget {
@@ -175,6 +283,9 @@ impl MappingTarget {
         match self {
             MappingTarget::GitHub { .. } => Vendor::GitHub,
             MappingTarget::GitLab { .. } => Vendor::GitLab,
+            MappingTarget::Jira { .. } => Vendor::Jira,
+            MappingTarget::AzureDevops { .. } => Vendor::AzureDevops,
+            MappingTarget::ServiceNow { .. } => Vendor::ServiceNow,
         }
     }
 
@@ -184,6 +295,11 @@ impl MappingTarget {
             MappingTarget::GitHub { repository, project_number: Some(n) } => format!("{repository} (project {n})"),
             MappingTarget::GitHub { repository, project_number: None } => repository.clone(),
             MappingTarget::GitLab { project } => project.clone(),
+            MappingTarget::Jira { project, issue_type, space, .. } => {
+                format!("{project} ({issue_type}, {} space)", match space { JiraSpace::Product => "product", JiraSpace::Security => "security" })
+            }
+            MappingTarget::AzureDevops { project, work_item_type, .. } => format!("{project} ({work_item_type})"),
+            MappingTarget::ServiceNow { table, .. } => table.clone(),
         }
     }
 
@@ -210,6 +326,35 @@ impl MappingTarget {
                         "target.project",
                         "must be a project path like 'group/project' or a numeric project id",
                     ));
+                }
+            }
+            MappingTarget::Jira { project, issue_type, components, .. } => {
+                let ok = !project.is_empty()
+                    && project.len() <= 255
+                    && project.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && project.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+                if !ok {
+                    return Err(ValidationError::new("target.project", "must be a Jira project key like 'SEC' (letters, digits and '_', starting with a letter)"));
+                }
+                check_value("target.issue_type", issue_type)?;
+                for (i, c) in components.iter().enumerate() {
+                    check_value(&format!("target.components[{i}]"), c)?;
+                }
+            }
+            MappingTarget::AzureDevops { project, work_item_type, area_path } => {
+                check_value("target.project", project)?;
+                check_value("target.work_item_type", work_item_type)?;
+                if let Some(a) = area_path {
+                    check_value("target.area_path", a)?;
+                }
+            }
+            MappingTarget::ServiceNow { table, assignment_group } => {
+                let ok = !table.is_empty() && table.len() <= 80 && table.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+                if !ok {
+                    return Err(ValidationError::new("target.table", "must be a table name like 'incident' or 'sn_si_incident' (lower-case letters, digits and '_')"));
+                }
+                if let Some(g) = assignment_group {
+                    check_value("target.assignment_group", g)?;
                 }
             }
         }
@@ -295,6 +440,11 @@ pub struct MappingConfig {
     #[schema(value_type = Object)]
     pub custom_fields: BTreeMap<String, serde_json::Value>,
     pub inbound: InboundMapping,
+    /// Days to fix, per severity: the ticket's due date is the finding's date plus these
+    /// (Jira, GitLab, Azure DevOps, ServiceNow). Severities left out get no due date.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schema(value_type = Object)]
+    pub due_days: BTreeMap<Severity, u32>,
 }
 
 impl MappingConfig {
@@ -310,6 +460,7 @@ impl MappingConfig {
             labels: Vec::new(),
             custom_fields: BTreeMap::new(),
             inbound: InboundMapping::default(),
+            due_days: BTreeMap::new(),
         }
     }
 
@@ -327,6 +478,14 @@ impl MappingConfig {
                     format!("labels[{i}]"),
                     "must be 1–50 characters without commas",
                 ));
+            }
+        }
+        if !self.due_days.is_empty() && self.target.vendor() == Vendor::GitHub {
+            return Err(ValidationError::new("due_days", "GitHub issues have no due date; set one with a project date field in custom_fields"));
+        }
+        for (sev, days) in &self.due_days {
+            if *days == 0 || *days > 3650 {
+                return Err(ValidationError::new(format!("due_days.{}", sev.as_str()), "must be 1 to 3650 days"));
             }
         }
         for (k, v) in &self.custom_fields {

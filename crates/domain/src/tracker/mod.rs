@@ -16,11 +16,11 @@ pub use instance::{
     parse_location,
 };
 pub use mapping::{
-    DEFAULT_TITLE_TEMPLATE, InboundMapping, MappingConfig, MappingTarget, PushFilters, PushMode, SeverityMapping,
+    DEFAULT_TITLE_TEMPLATE, InboundMapping, JiraSpace, MappingConfig, MappingTarget, PushFilters, PushMode, SeverityMapping,
     StatusMapping, default_severity_mapping, default_status_mapping,
 };
 pub use plan::{Changes, Part, Plan, Trigger, plan, should_push};
-pub use render::{FindingView, GroupView, Place, RenderError, SubjectView, desired_fields};
+pub use render::{DUE_DATE, FindingView, GroupView, Place, RenderError, SubjectView, desired_fields};
 pub use ticket::{
     CloseReason, FieldValue, LinkState, MARKER_LABEL, Marker, RemoteState, Subject, Ticket, TicketChange,
     TicketFields, TicketState,

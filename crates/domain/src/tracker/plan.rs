@@ -204,10 +204,13 @@ pub fn plan(desired: &TicketFields, last_sent: Option<&TicketFields>, status: St
     // A change of close reason alone (false positive → risk accepted) needs no reopen, and
     // says so in a comment only if the tracker records reasons; keep it simple: comment on
     // every state change.
-    let comment = state.map(|s| match (s, last.state.is_open()) {
-        (TicketState::Open, _) => format!("Reopened by vulnbridge: the finding is {} again.", status.label()),
-        (TicketState::Closed(_), true) => format!("Closed by vulnbridge: the finding is now {}.", status.label()),
-        (TicketState::Closed(_), false) => format!("The finding is now {}.", status.label()),
+    let comment = state.map(|s| {
+        let text = match (s, last.state.is_open()) {
+            (TicketState::Open, _) => format!("Reopened by vulnbridge: the finding is {} again.", status.label()),
+            (TicketState::Closed(_), true) => format!("Closed by vulnbridge: the finding is now {}.", status.label()),
+            (TicketState::Closed(_), false) => format!("The finding is now {}.", status.label()),
+        };
+        format!("{text}\n\n{}", super::inbound::COMMENT_SIGNATURE)
     });
     let changes = Changes {
         title: differs(&desired.title, &last.title),
@@ -307,10 +310,10 @@ mod tests {
         closed.status = FieldValue::new("Status", "Done");
         let Plan::Update(c) = plan(&closed, Some(&open), Status::FalsePositive) else { panic!() };
         assert_eq!(c.state, Some(TicketState::Closed(CloseReason::NotPlanned)));
-        assert_eq!(c.comment.as_deref(), Some("Closed by vulnbridge: the finding is now False Positive."));
+        assert!(c.comment.as_deref().unwrap().starts_with("Closed by vulnbridge: the finding is now False Positive."));
         let Plan::Update(c) = plan(&open, Some(&closed), Status::Active) else { panic!() };
         assert_eq!(c.state, Some(TicketState::Open));
-        assert_eq!(c.comment.as_deref(), Some("Reopened by vulnbridge: the finding is Active again."));
+        assert!(c.comment.as_deref().unwrap().starts_with("Reopened by vulnbridge: the finding is Active again."));
     }
 
     #[test]

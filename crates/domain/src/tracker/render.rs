@@ -150,6 +150,15 @@ pub enum SubjectView {
 }
 
 impl SubjectView {
+    /// When the finding was found (a group: its earliest finding), for due dates.
+    pub fn date(&self) -> Option<chrono::NaiveDate> {
+        let parse = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok();
+        match self {
+            SubjectView::Finding(f) => parse(&f.date),
+            SubjectView::Group(g) => g.findings.iter().filter_map(|f| parse(&f.date)).min(),
+        }
+    }
+
     fn context(&self) -> minijinja::Value {
         match self {
             SubjectView::Finding(f) => minijinja::Value::from_serialize(f),
@@ -232,6 +241,11 @@ pub fn desired_fields(
     let (title, body) = render(config, view, marker)?;
     let mut labels: std::collections::BTreeSet<String> = config.labels.iter().map(|l| l.trim().to_owned()).collect();
     labels.insert(MARKER_LABEL.to_owned());
+    let mut custom = config.custom_fields.clone();
+    if let (Some(days), Some(found)) = (config.due_days.get(&severity), view.date()) {
+        let due = found + chrono::Days::new(u64::from(*days));
+        custom.insert(DUE_DATE.to_owned(), serde_json::Value::String(due.format("%Y-%m-%d").to_string()));
+    }
     Ok(TicketFields {
         title,
         body,
@@ -239,9 +253,13 @@ pub fn desired_fields(
         severity: FieldValue::new(&config.severity_mapping.field, config.severity_mapping.value(severity)),
         status: FieldValue::new(&config.status_mapping.field, config.status_mapping.value(status)),
         state: TicketState::for_status(status),
-        custom: config.custom_fields.clone(),
+        custom,
     })
 }
+
+/// The custom field carrying a ticket's due date (`YYYY-MM-DD`), from the mapping's
+/// `due_days`; each client writes it to its tracker's due date field.
+pub const DUE_DATE: &str = "due_date";
 
 /// Compiles the templates and renders them against a sample finding and a sample group, so a
 /// mapping with a broken template is refused when it is saved, naming the template and line.
@@ -369,6 +387,17 @@ mod tests {
         assert_eq!(title.chars().count(), 250);
         assert!(title.ends_with('…'));
         assert!(!title.contains('\n'));
+    }
+
+    #[test]
+    fn due_dates_follow_the_severity_sla() {
+        let mut c = MappingConfig::defaults(MappingTarget::GitLab { project: "g/p".into() });
+        c.due_days.insert(Severity::Critical, 7);
+        let f = desired_fields(&c, &sample_finding(), Severity::Critical, Status::Active, &marker()).unwrap();
+        assert_eq!(f.custom.get(DUE_DATE), Some(&serde_json::json!("2026-01-08")));
+        let f = desired_fields(&c, &sample_finding(), Severity::Low, Status::Active, &marker()).unwrap();
+        assert_eq!(f.custom.get(DUE_DATE), None);
+        assert_eq!(sample_group().date(), chrono::NaiveDate::from_ymd_opt(2026, 1, 1));
     }
 
     #[test]

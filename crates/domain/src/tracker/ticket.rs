@@ -155,6 +155,12 @@ impl Marker {
         format!("{}{}:m{}:{}", Self::PREFIX, self.installation, self.mapping, self.subject.short())
     }
 
+    /// What every marker of a mapping's tickets starts with (`vulnbridge:k3x9q2:m3:`): finds
+    /// them all, for a reconcile poll.
+    pub fn mapping_prefix(installation: &str, mapping: MappingId) -> String {
+        format!("{}{installation}:m{mapping}:", Self::PREFIX)
+    }
+
     /// The marker as hidden Markdown (an HTML comment), appended to ticket bodies.
     pub fn html_comment(&self) -> String {
         format!("<!-- {} -->", self.token())

@@ -72,7 +72,12 @@ impl Api {
         } else {
             format!("{origin}/settings/tokens")
         };
-        let Credentials::Token(token) = &conn.credentials;
+        let Credentials::Token(token) = &conn.credentials else {
+            return Err(TrackerError::Misconfigured(format!(
+                "GitHub needs a personal access token, not {}",
+                conn.credentials.kind()
+            )));
+        };
         Ok(Api {
             http,
             rest,

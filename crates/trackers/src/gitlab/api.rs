@@ -48,7 +48,6 @@ impl Api {
         let secret = match &self.token {
             Credentials::Token(secret) => secret,
             // Other kinds of credentials (for other vendors) cannot sign GitLab requests.
-            #[allow(unreachable_patterns)]
             _ => {
                 return Err(TrackerError::Misconfigured(
                     "GitLab needs a personal access token".into(),
