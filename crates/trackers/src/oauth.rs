@@ -178,3 +178,36 @@ impl OAuthSession {
         })
     }
 }
+
+/// Tokens kept in memory only: for tests, and for a one-off check before an instance is saved.
+#[derive(Debug)]
+pub struct MemoryStore {
+    state: Mutex<OAuthState>,
+}
+
+impl MemoryStore {
+    pub fn new(refresh_token: SecretString) -> MemoryStore {
+        MemoryStore { state: Mutex::new(OAuthState { access_token: None, expires_at: None, refresh_token }) }
+    }
+
+    /// The refresh token now stored (after rotations).
+    pub fn refresh_token(&self) -> SecretString {
+        self.state.lock().expect("oauth memory store").refresh_token.clone()
+    }
+}
+
+#[async_trait]
+impl OAuthStore for MemoryStore {
+    async fn load(&self) -> Result<OAuthState, TrackerError> {
+        Ok(self.state.lock().expect("oauth memory store").clone())
+    }
+
+    async fn replace(&self, previous: &SecretString, new: &OAuthState) -> Result<bool, TrackerError> {
+        let mut s = self.state.lock().expect("oauth memory store");
+        if s.refresh_token.expose_secret() != previous.expose_secret() {
+            return Ok(false);
+        }
+        *s = new.clone();
+        Ok(true)
+    }
+}
