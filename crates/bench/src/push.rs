@@ -66,7 +66,7 @@ pub async fn run(app: &engine::App, backend: &str, o: &Options) -> anyhow::Resul
             vendor: o.vendor,
             label: "bench".into(),
             location,
-            credentials: CredentialsInput { token: SecretString::from(token.to_owned()) },
+            credentials: CredentialsInput::token(SecretString::from(token.to_owned())),
             settings: InstanceSettings { rate_limits: overrides.clone() },
         },
     )

@@ -53,7 +53,7 @@ pub enum Command {
 pub enum InstanceCommand {
     /// Add an instance. The token is read from standard input or an environment variable,
     /// never from the command line (where other users of the machine could see it).
-    #[command(after_help = "Example:\n  echo \"$GITHUB_TOKEN\" | vulnbridge instance add --vendor github --label 'GitHub acme' --location https://github.com/acme --token-stdin")]
+    #[command(after_help = "Examples:\n  echo \"$GITHUB_TOKEN\" | vulnbridge instance add --vendor github --label 'GitHub acme' --location https://github.com/acme --token-stdin\n  echo \"$JIRA_API_TOKEN\" | vulnbridge instance add --vendor jira --label Jira --location https://acme.atlassian.net --username me@acme.com --token-stdin\n  vulnbridge instance add --vendor servicenow --label ServiceNow --location https://acme.service-now.com --oauth-client-id ID --oauth-client-secret-env SN_SECRET --oauth-refresh-token-env SN_REFRESH")]
     Add {
         /// github or gitlab.
         #[arg(long, value_parser = parse_vendor)]
@@ -63,12 +63,27 @@ pub enum InstanceCommand {
         /// GitHub: your user or organisation URL; GitLab: the server URL.
         #[arg(long)]
         location: String,
-        /// Read the token from standard input.
+        /// Read the token (with --username: the password or API token) from standard input.
         #[arg(long, conflicts_with = "token_env")]
         token_stdin: bool,
-        /// Read the token from this environment variable.
+        /// Read the token (with --username: the password or API token) from this variable.
         #[arg(long, value_name = "VAR")]
         token_env: Option<String>,
+        /// Sign in as this user with a password or API token (Jira Cloud: your e-mail and an API
+        /// token; ServiceNow: a user and password).
+        #[arg(long, value_name = "NAME", conflicts_with = "oauth_client_id")]
+        username: Option<String>,
+        /// OAuth 2.0 (ServiceNow, Jira): the client id; the client secret and refresh token are
+        /// read from the variables named by --oauth-client-secret-env and --oauth-refresh-token-env.
+        #[arg(long, value_name = "ID", requires_all = ["oauth_client_secret_env", "oauth_refresh_token_env"])]
+        oauth_client_id: Option<String>,
+        #[arg(long, value_name = "VAR")]
+        oauth_client_secret_env: Option<String>,
+        #[arg(long, value_name = "VAR")]
+        oauth_refresh_token_env: Option<String>,
+        /// The OAuth token endpoint, when not the vendor's usual one.
+        #[arg(long, value_name = "URL")]
+        oauth_token_url: Option<String>,
         /// Replace a documented rate limit: NAME=LIMIT/SECONDS (e.g. content-hour=1000/3600).
         #[arg(long = "rate-limit", value_name = "NAME=LIMIT/SECONDS", value_parser = parse_rate_limit)]
         rate_limits: Vec<domain::tracker::RateLimitOverride>,

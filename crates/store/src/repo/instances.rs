@@ -172,3 +172,26 @@ pub async fn delete(c: &mut impl AsConn, id: InstanceId) -> Result<()> {
     }
     Ok(())
 }
+
+/// The sealed credentials, locked for a compare-and-swap (an OAuth token refresh) until the
+/// transaction ends (PostgreSQL: `FOR UPDATE`; SQLite serialises writers anyway).
+pub async fn credentials_for_update(tx: &mut crate::Tx, id: InstanceId) -> Result<Sealed> {
+    let sql = match tx.backend() {
+        crate::Backend::Postgres => "SELECT credentials FROM integration_instances WHERE id = $1 FOR UPDATE",
+        crate::Backend::Sqlite => "SELECT credentials FROM integration_instances WHERE id = $1",
+    };
+    let sealed: Option<String> = on_conn!(tx, |conn| sqlx::query_scalar(sql).bind(id.0).fetch_optional(conn).await)?;
+    sealed.map(Sealed::from_stored).ok_or_else(|| StoreError::not_found("integration instance", id))
+}
+
+/// Replaces the sealed credentials in place: the same credentials with fresher OAuth tokens.
+/// Unlike `update`, it leaves the instance's `updated_at` (and so its cached client) alone.
+pub async fn set_credentials(c: &mut impl AsConn, id: InstanceId, sealed: &Sealed) -> Result<()> {
+    on_conn!(c, |conn| sqlx::query("UPDATE integration_instances SET credentials = $2 WHERE id = $1")
+        .bind(id.0)
+        .bind(sealed.as_stored())
+        .execute(conn)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}

@@ -54,7 +54,7 @@ pub async fn connect(app: &App) -> anyhow::Result<Trackers> {
             vendor: domain::tracker::Vendor::GitHub,
             label: "GitHub (acme)".into(),
             location: github.location("acme"),
-            credentials: CredentialsInput { token: SecretString::from(BOT_TOKEN.to_owned()) },
+            credentials: CredentialsInput::token(SecretString::from(BOT_TOKEN.to_owned())),
             settings: InstanceSettings::default(),
         },
     )
@@ -66,7 +66,7 @@ pub async fn connect(app: &App) -> anyhow::Result<Trackers> {
             vendor: domain::tracker::Vendor::GitLab,
             label: "GitLab".into(),
             location: gitlab.location(),
-            credentials: CredentialsInput { token: SecretString::from(GITLAB_BOT_TOKEN.to_owned()) },
+            credentials: CredentialsInput::token(SecretString::from(GITLAB_BOT_TOKEN.to_owned())),
             settings: InstanceSettings::default(),
         },
     )

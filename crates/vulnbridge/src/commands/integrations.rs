@@ -72,15 +72,44 @@ fn read_token(stdin: bool, env: Option<&str>) -> anyhow::Result<SecretString> {
 pub async fn instance(config: Config, cmd: InstanceCommand) -> anyhow::Result<()> {
     let app = runtime::app(&config).await?;
     match cmd {
-        InstanceCommand::Add { vendor, label, location, token_stdin, token_env, rate_limits } => {
-            let token = read_token(token_stdin, token_env.as_deref())?;
-            let input = NewInstanceInput {
-                vendor,
-                label,
-                location,
-                credentials: CredentialsInput { token },
-                settings: InstanceSettings { rate_limits },
+        InstanceCommand::Add {
+            vendor,
+            label,
+            location,
+            token_stdin,
+            token_env,
+            username,
+            oauth_client_id,
+            oauth_client_secret_env,
+            oauth_refresh_token_env,
+            oauth_token_url,
+            rate_limits,
+        } => {
+            let credentials = match (oauth_client_id, username) {
+                (Some(client_id), _) => {
+                    let var = |name: Option<String>| -> anyhow::Result<SecretString> {
+                        let name = name.context("give the variable's name")?;
+                        let v = std::env::var(&name).with_context(|| format!("the environment variable {name} is not set"))?;
+                        Ok(SecretString::from(v.trim().to_owned()))
+                    };
+                    CredentialsInput {
+                        oauth: Some(engine::integrations::credentials::OAuthInput {
+                            client_id,
+                            client_secret: var(oauth_client_secret_env)?,
+                            refresh_token: var(oauth_refresh_token_env)?,
+                            token_url: oauth_token_url,
+                        }),
+                        ..Default::default()
+                    }
+                }
+                (None, Some(user)) => CredentialsInput {
+                    username: Some(user),
+                    password: Some(read_token(token_stdin, token_env.as_deref())?),
+                    ..Default::default()
+                },
+                (None, None) => CredentialsInput::token(read_token(token_stdin, token_env.as_deref())?),
             };
+            let input = NewInstanceInput { vendor, label, location, credentials, settings: InstanceSettings { rate_limits } };
             let mut tx = app.db().begin().await?;
             let (i, secret) = configure::create_instance(&app, &mut tx, input).await?;
             tx.commit().await?;
