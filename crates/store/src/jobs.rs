@@ -539,15 +539,15 @@ pub async fn prune_done(c: &mut impl AsConn, before: DateTime<Utc>) -> Result<u6
     Ok(n)
 }
 
-/// Jobs of `kind` per status whose payload field `key` (a name from code, never input) holds
+/// Jobs of `queue` per status whose payload field `key` (a name from code, never input) holds
 /// one of `ids`: how many pushes an instance's mappings have waiting.
-pub async fn counts_by_payload_id(c: &mut impl AsConn, kind: &str, key: &'static str, ids: &[i64]) -> Result<Vec<(JobStatus, i64)>> {
+pub async fn counts_by_payload_id(c: &mut impl AsConn, queue: &str, key: &'static str, ids: &[i64]) -> Result<Vec<(JobStatus, i64)>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     debug_assert!(key.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_'));
-    let mut q = QueryBuf::new("SELECT status, COUNT(*) FROM jobs WHERE kind = ");
-    q.bind(kind)
+    let mut q = QueryBuf::new("SELECT status, COUNT(*) FROM jobs WHERE queue = ");
+    q.bind(queue)
         .push(" AND status IN ('queued', 'running', 'dead') AND CAST(payload ->> '")
         .push(key)
         .push("' AS BIGINT) IN ")

@@ -45,6 +45,27 @@ impl Vendor {
         }
     }
 
+    /// How many tickets the vendor's bulk API creates in one request (1: no bulk API). The
+    /// clients' `bulk_size` agrees; the engine queues new tickets in batches of this size.
+    pub fn bulk_size(self) -> usize {
+        match self {
+            // POST /rest/api/{2,3}/issue/bulk takes at most 50 issues.
+            Vendor::Jira => 50,
+            // The work item $batch endpoint takes at most 200 requests.
+            Vendor::AzureDevops => 200,
+            // The Batch API has no documented count limit, only 5 MB per request and the
+            // instance's transaction quota: 50 keeps both far away.
+            Vendor::ServiceNow => 50,
+            Vendor::GitHub | Vendor::GitLab => 1,
+        }
+    }
+
+    /// Whether the tracker is polled for changes besides its webhooks (ServiceNow: its
+    /// business rules are installed by hand and may be missing or drop calls).
+    pub fn polled(self) -> bool {
+        self == Vendor::ServiceNow
+    }
+
     /// Accepts the API spelling and the display label, ignoring case, spaces, `-` and `_`.
     pub fn parse(input: &str) -> Option<Vendor> {
         let norm: String = input

@@ -10,7 +10,7 @@
 //! Once queued, a push job brings the ticket up to date with what the finding is when the job
 //! runs: pushes queued for one ticket collapse into one (the jobs' dedupe key).
 
-use crate::jobs::PushTicket;
+use crate::jobs::{PushBatch, PushTicket};
 use domain::tracker::{Assignment, Subject, Trigger, effective_assignments, should_push};
 use domain::{EngagementId, FindingGroupId, FindingId, MappingId, ProductId, Severity, Status};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -152,8 +152,45 @@ async fn automatic(c: &mut impl AsConn, ids: &[FindingId], trigger: Trigger) -> 
             }
         }
     }
-    let jobs = decided.into_iter().map(|((m, s), t)| job(m, s, t, None)).collect();
+    let decided = decided.into_iter().map(|((m, s), t)| (m, s, t, linked.contains(&(m, s)))).collect();
+    let jobs = into_jobs(c, decided, None).await?;
     store::jobs::enqueue_many(c, jobs).await
+}
+
+/// Turns push decisions `(mapping, subject, trigger, has a ticket)` into jobs: tickets to
+/// create for a tracker with a bulk API go in batches of its bulk size (two or more), the rest
+/// one job each.
+async fn into_jobs(c: &mut impl AsConn, decided: Vec<(MappingId, Subject, Trigger, bool)>, by: Option<&str>) -> store::Result<Vec<NewJob>> {
+    let mut vendors: HashMap<MappingId, usize> = HashMap::new();
+    let mut batches: BTreeMap<(MappingId, bool), Vec<Subject>> = BTreeMap::new();
+    let mut jobs = Vec::new();
+    for (m, s, t, linked) in decided {
+        if !vendors.contains_key(&m) {
+            let size = store::mappings::get(c, m).await.map(|x| x.vendor.bulk_size()).unwrap_or(1);
+            vendors.insert(m, size);
+        }
+        if !linked && vendors[&m] > 1 {
+            batches.entry((m, t == Trigger::Manual)).or_default().push(s);
+        } else {
+            jobs.push(job(m, s, t, by.map(str::to_owned)));
+        }
+    }
+    for ((m, manual), subjects) in batches {
+        let trigger = if manual { Trigger::Manual } else { Trigger::New };
+        for chunk in subjects.chunks(vendors[&m]) {
+            if let [one] = chunk {
+                jobs.push(job(m, *one, trigger, by.map(str::to_owned)));
+                continue;
+            }
+            let batch = PushBatch { mapping: m, subjects: chunk.to_vec(), trigger, by: by.map(str::to_owned) };
+            let mut j = crate::worker::new_job(&batch);
+            if manual {
+                j = j.priority(MANUAL_PRIORITY);
+            }
+            jobs.push(j);
+        }
+    }
+    Ok(jobs)
 }
 
 fn job(mapping: MappingId, subject: Subject, trigger: Trigger, by: Option<String>) -> NewJob {
@@ -181,7 +218,7 @@ pub async fn manual(c: &mut impl AsConn, subjects: &[Subject], by: &str) -> stor
     let mut cache: HashMap<ProductId, Vec<Assignment>> = HashMap::new();
     let mut queued: Vec<Queued> = Vec::new();
     let mut not_queued = Vec::new();
-    let mut jobs = Vec::new();
+    let mut decided = Vec::new();
     for s in subjects {
         let (product, engagement, group): (ProductId, EngagementId, Option<FindingGroupId>) = match s {
             Subject::Finding(f) => {
@@ -204,20 +241,25 @@ pub async fn manual(c: &mut impl AsConn, subjects: &[Subject], by: &str) -> stor
         }
         let own: HashSet<MappingId> = match s {
             Subject::Finding(f) => tickets::for_findings(c, &[*f]).await?.into_iter().map(|t| t.mapping).collect(),
-            Subject::Group(_) => HashSet::new(),
+            Subject::Group(g) => tickets::for_groups(c, &[*g]).await?.into_iter().map(|t| t.mapping).collect(),
+        };
+        let group_own: HashSet<MappingId> = match (s, group) {
+            (Subject::Finding(_), Some(g)) => tickets::for_groups(c, &[g]).await?.into_iter().map(|t| t.mapping).collect(),
+            _ => HashSet::new(),
         };
         for m in governing {
-            let subject = match (s, group) {
-                (Subject::Finding(_), Some(g)) if !own.contains(&m) => Subject::Group(g),
-                _ => *s,
+            let (subject, linked) = match (s, group) {
+                (Subject::Finding(_), Some(g)) if !own.contains(&m) => (Subject::Group(g), group_own.contains(&m)),
+                _ => (*s, own.contains(&m)),
             };
             let q = Queued { mapping: m, subject };
             if !queued.contains(&q) {
                 queued.push(q);
-                jobs.push(job(m, subject, Trigger::Manual, Some(by.to_owned())));
+                decided.push((m, subject, Trigger::Manual, linked));
             }
         }
     }
+    let jobs = into_jobs(c, decided, Some(by)).await?;
     store::jobs::enqueue_many(c, jobs).await?;
     Ok((queued, not_queued))
 }

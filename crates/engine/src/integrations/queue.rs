@@ -13,7 +13,7 @@ use store::{mappings, rate_limits};
 #[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct QueueStatus {
     pub instance: InstanceId,
-    /// Pushes waiting to run.
+    /// Push jobs waiting to run (one ticket each, or a batch of new tickets).
     pub queued: i64,
     pub running: i64,
     /// Pushes that failed for good (see the mappings' error tables).
@@ -30,7 +30,7 @@ pub async fn status(app: &App, instance: &Instance) -> anyhow::Result<QueueStatu
     let now = store::now();
     let mut c = app.db().conn().await?;
     let ids: Vec<i64> = mappings::list(&mut c, Some(instance.id)).await?.iter().map(|m| m.id.0).collect();
-    let counts = store::jobs::counts_by_payload_id(&mut c, <crate::jobs::PushTicket as crate::Job>::KIND, "mapping", &ids).await?;
+    let counts = store::jobs::counts_by_payload_id(&mut c, <crate::jobs::PushTicket as crate::Job>::QUEUE, "mapping", &ids).await?;
     drop(c);
     let get = |s: JobStatus| counts.iter().find(|(st, _)| *st == s).map(|(_, n)| *n).unwrap_or(0);
     let (queued, running, dead) = (get(JobStatus::Queued), get(JobStatus::Running), get(JobStatus::Dead));

@@ -3,10 +3,12 @@
 
 mod prune_jobs;
 mod prune_webhook_deliveries;
+mod push_batch;
 mod push_ticket;
 
 pub use prune_jobs::PruneJobs;
 pub use prune_webhook_deliveries::PruneWebhookDeliveries;
+pub use push_batch::PushBatch;
 pub use push_ticket::PushTicket;
 
 use crate::Registry;
@@ -16,5 +18,6 @@ pub fn registry() -> Registry {
     Registry::new()
         .register::<PruneJobs>()
         .register::<PruneWebhookDeliveries>()
+        .register::<PushBatch>()
         .register::<PushTicket>()
 }

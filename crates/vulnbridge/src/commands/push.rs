@@ -17,6 +17,27 @@ use std::time::Duration;
 use store::jobs::JobStatus;
 use store::{PageRequest, findings, groups, products, push_errors};
 
+/// How many of the queued pushes have an outcome: a ticket linked (or deleted), or an error.
+async fn settled(app: &engine::App, queued: &[enqueue::Queued]) -> anyhow::Result<usize> {
+    let mut c = app.db().conn().await?;
+    let findings: Vec<FindingId> = queued.iter().filter_map(|q| match q.subject { Subject::Finding(f) => Some(f), Subject::Group(_) => None }).collect();
+    let groups: Vec<FindingGroupId> = queued.iter().filter_map(|q| match q.subject { Subject::Group(g) => Some(g), Subject::Finding(_) => None }).collect();
+    let mut done: BTreeSet<(domain::MappingId, Subject)> = store::tickets::for_findings(&mut c, &findings)
+        .await?
+        .into_iter()
+        .chain(store::tickets::for_groups(&mut c, &groups).await?)
+        .filter(|t| t.link_state != domain::tracker::LinkState::Creating && t.last_pushed_at.is_some())
+        .map(|t| (t.mapping, t.subject))
+        .collect();
+    let mappings: BTreeSet<domain::MappingId> = queued.iter().map(|q| q.mapping).collect();
+    for m in mappings {
+        for e in push_errors::all_for(&mut c, m).await? {
+            done.insert((e.mapping, e.subject));
+        }
+    }
+    Ok(queued.iter().filter(|q| done.contains(&(q.mapping, q.subject))).count())
+}
+
 pub async fn run(config: Config, args: PushArgs) -> anyhow::Result<()> {
     let app = runtime::app(&config).await?;
     let mut subjects: Vec<Subject> = Vec::new();
@@ -70,11 +91,11 @@ pub async fn run(config: Config, args: PushArgs) -> anyhow::Result<()> {
     );
     loop {
         let mut c = app.db().conn().await?;
-        let counts = store::jobs::counts_by_payload_id(&mut c, engine::jobs::PushTicket::KIND, "mapping", &mapping_ids).await?;
+        let counts = store::jobs::counts_by_payload_id(&mut c, engine::jobs::PushTicket::QUEUE, "mapping", &mapping_ids).await?;
         drop(c);
         let waiting: i64 = counts.iter().filter(|(s, _)| matches!(s, JobStatus::Queued | JobStatus::Running)).map(|(_, n)| n).sum();
-        bar.set_position((queued.len() as u64).saturating_sub(waiting.max(0) as u64));
-        bar.set_message(if waiting > 0 { format!("{waiting} waiting") } else { "done".into() });
+        bar.set_position(settled(&app, &queued).await? as u64);
+        bar.set_message(if waiting > 0 { format!("{waiting} job(s) waiting") } else { "done".into() });
         if waiting == 0 {
             break;
         }

@@ -128,7 +128,7 @@ impl Stack {
     /// Push jobs not yet finished (queued or running).
     pub async fn pushes_pending(&self) -> i64 {
         let mut c = self.t.db.conn().await.unwrap();
-        let page = store::jobs::list(&mut c, &store::jobs::Filter { kind: Some("push_ticket".into()), ..Default::default() }, store::PageRequest::all())
+        let page = store::jobs::list(&mut c, &store::jobs::Filter { queue: Some("push".into()), ..Default::default() }, store::PageRequest::all())
             .await
             .unwrap();
         page.results.iter().filter(|j| matches!(j.status, store::jobs::JobStatus::Queued | store::jobs::JobStatus::Running)).count() as i64
