@@ -84,6 +84,7 @@ pub async fn run(app: &engine::App, backend: &str, o: &Options) -> anyhow::Resul
             labels: vec![],
             custom_fields: Default::default(),
             inbound: None,
+            due_days: Default::default(),
         },
     )
     .await?;

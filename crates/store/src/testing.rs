@@ -18,7 +18,7 @@ pub const PG_URL_VAR: &str = "VULNBRIDGE_TEST_DATABASE_URL";
 pub const REQUIRE_PG_VAR: &str = "VULNBRIDGE_TEST_REQUIRE_POSTGRES";
 
 /// Tables with generated ids, and the thousand their ids start after.
-const SEQUENCES: [(&str, i64); 16] = [
+const SEQUENCES: [(&str, i64); 17] = [
     ("product_types", 1),
     ("products", 2),
     ("engagements", 3),
@@ -35,6 +35,7 @@ const SEQUENCES: [(&str, i64); 16] = [
     ("tickets", 14),
     ("ticket_changes", 15),
     ("push_errors", 16),
+    ("finding_notes", 17),
 ];
 
 pub struct TestDb {

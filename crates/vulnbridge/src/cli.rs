@@ -141,9 +141,46 @@ pub struct MappingArgs {
     /// GitHub: the project (v2) number whose Priority and Status fields are set.
     #[arg(long, requires = "repository")]
     pub project_number: Option<u32>,
-    /// GitLab: the project path (group/project) or id.
+    /// GitLab: the project path (group/project) or id; Jira: the project key; Azure DevOps:
+    /// the project's name.
     #[arg(long)]
     pub project: Option<String>,
+    /// Jira: the issue type (default Bug).
+    #[arg(long)]
+    pub issue_type: Option<String>,
+    /// Jira: product (default) or security team space.
+    #[arg(long, value_parser = ["product", "security"])]
+    pub space: Option<String>,
+    /// Jira: a component every issue gets (repeat).
+    #[arg(long = "component", value_name = "NAME")]
+    pub components: Vec<String>,
+    /// Jira: leave the priority alone (no severity → priority mapping).
+    #[arg(long)]
+    pub no_priority: bool,
+    /// Jira: delete the issue of a finding marked false positive (permanent!).
+    #[arg(long)]
+    pub delete_rejected: bool,
+    /// Jira product space: an issue done closes its finding (and so its security issue).
+    #[arg(long)]
+    pub close_security_issue_when_done: bool,
+    /// Jira: comments come back as notes, notes go out as comments.
+    #[arg(long)]
+    pub sync_comments: bool,
+    /// Azure DevOps: the work item type (default Bug).
+    #[arg(long)]
+    pub work_item_type: Option<String>,
+    /// Azure DevOps: the area path.
+    #[arg(long)]
+    pub area_path: Option<String>,
+    /// ServiceNow: the table (incident by default; any table extending task).
+    #[arg(long)]
+    pub table: Option<String>,
+    /// ServiceNow: the assignment group.
+    #[arg(long)]
+    pub assignment_group: Option<String>,
+    /// Days to fix per severity, for due dates: critical=7,high=30,…
+    #[arg(long, value_name = "SEVERITY=DAYS,…")]
+    pub due_days: Option<String>,
     /// Severity values: info=…,low=…,medium=…,high=…,critical=… (and field=… for the field).
     #[arg(long, value_name = "KEY=VALUE,…")]
     pub severity: Option<String>,

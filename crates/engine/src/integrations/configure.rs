@@ -122,6 +122,10 @@ pub struct MappingInput {
     #[schema(value_type = Object)]
     pub custom_fields: BTreeMap<String, serde_json::Value>,
     pub inbound: Option<InboundMapping>,
+    /// Days to fix per severity: tickets get a due date (not GitHub).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub due_days: BTreeMap<domain::Severity, u32>,
 }
 
 impl MappingInput {
@@ -144,6 +148,7 @@ impl MappingInput {
         if let Some(i) = self.inbound {
             config.inbound = i;
         }
+        config.due_days = self.due_days;
         config.check()?;
         Ok((label, config))
     }

@@ -270,3 +270,24 @@ pub async fn retry(c: &mut impl AsConn, mapping: MappingId, subject: Subject, by
     store::jobs::enqueue_many(c, vec![job(mapping, subject, Trigger::Manual, Some(by.to_owned()))]).await?;
     Ok(())
 }
+
+/// Queues a note written on a finding as a comment on its tickets (and its group's) in the
+/// mappings that sync comments. Returns how many comments were queued.
+pub async fn after_note(c: &mut impl AsConn, finding: FindingId, author: &str, text: &str) -> store::Result<usize> {
+    let f = findings::get(c, finding).await?;
+    let mut list = tickets::for_findings(c, &[finding]).await?;
+    if let Some(g) = f.finding_group {
+        list.extend(tickets::for_groups(c, &[g]).await?);
+    }
+    let body = format!("{author}: {text}\n\n{}", domain::tracker::inbound::COMMENT_SIGNATURE);
+    let mut jobs = Vec::new();
+    for t in list.into_iter().filter(|t| t.link_state == domain::tracker::LinkState::Linked) {
+        let m = store::mappings::get(c, t.mapping).await?;
+        if super::inbound::syncs_comments(&m.config) {
+            jobs.push(crate::worker::new_job(&crate::jobs::PushComment { ticket: t.id, text: body.clone(), by: author.to_owned() }));
+        }
+    }
+    let n = jobs.len();
+    store::jobs::enqueue_many(c, jobs).await?;
+    Ok(n)
+}

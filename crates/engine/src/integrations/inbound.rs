@@ -9,10 +9,13 @@
 use super::enqueue;
 use crate::App;
 use domain::tracker::inbound::{is_echo, remote_fields_after, status_after};
-use domain::tracker::{Instance, LinkState, RemoteChange, RemoteState, Subject, TicketChange, TicketState};
+use domain::tracker::{
+    Instance, JiraSpace, LinkState, Mapping, MappingConfig, MappingTarget, RemoteChange, RemoteState, Subject, Ticket,
+    TicketChange, TicketState,
+};
 use domain::{Finding, FindingId};
 use serde::Serialize;
-use store::{findings, history, mappings, tickets, webhook_deliveries};
+use store::{findings, history, mappings, notes, tickets, webhook_deliveries};
 use trackers::webhook::InboundEvent;
 
 /// What happened to one event.
@@ -27,6 +30,10 @@ pub enum Applied {
     Echo,
     /// Recorded on the ticket; these findings changed status.
     Applied { findings: Vec<FindingId> },
+    /// A comment, kept as a note on the ticket's findings.
+    Noted { findings: Vec<FindingId> },
+    /// Recorded on the ticket's changelog only, for the reason given.
+    Ignored { reason: String },
 }
 
 /// Applies a verified webhook's events for `instance`.
@@ -63,6 +70,11 @@ async fn apply_one(app: &App, instance: &Instance, e: InboundEvent) -> anyhow::R
     let mapping = mappings::get(&mut tx, ticket.mapping).await?;
     let who = format!("{}:{actor}", instance.vendor.as_str());
     if e.change == RemoteChange::Deleted {
+        if ticket.link_state == LinkState::Deleted {
+            // We deleted it (Jira: a false positive's issue), and the tracker says so.
+            tx.commit().await?;
+            return Ok(Applied::Echo);
+        }
         tickets::mark_deleted(&mut tx, ticket.id).await?;
         tickets::add_change(&mut tx, ticket.id, &TicketChange { at: now, action: "deleted".into(), detail: "deleted in the tracker".into(), actor: actor.clone() }).await?;
         tx.commit().await?;
@@ -71,6 +83,29 @@ async fn apply_one(app: &App, instance: &Instance, e: InboundEvent) -> anyhow::R
     if ticket.link_state != LinkState::Linked {
         tx.commit().await?;
         return Ok(Applied::NotOurs);
+    }
+    let members = members(&mut tx, ticket.subject).await?;
+    if let RemoteChange::Comment { body } = &e.change {
+        let outcome = if syncs_comments(&mapping.config) {
+            for f in &members {
+                notes::add(&mut tx, f.id, &who, body, "tracker", Some(ticket.id)).await?;
+            }
+            Applied::Noted { findings: members.iter().map(|f| f.id).collect() }
+        } else {
+            Applied::Ignored { reason: "this mapping does not sync comments".into() }
+        };
+        tickets::add_change(&mut tx, ticket.id, &TicketChange { at: now, action: "comment".into(), detail: first_line(body), actor }).await?;
+        tx.commit().await?;
+        return Ok(outcome);
+    }
+    if security_issue_decides(&mut tx, &mapping, &ticket, &e.change).await? {
+        let detail = format!(
+            "{}; the finding follows its security issue (the product space does not close security issues: close_security_issue_when_done is off)",
+            e.change.describe()
+        );
+        tickets::add_change(&mut tx, ticket.id, &TicketChange { at: now, action: "inbound".into(), detail, actor }).await?;
+        tx.commit().await?;
+        return Ok(Applied::Ignored { reason: "the security issue decides".into() });
     }
 
     // What the ticket now shows: the next push starts from here, so it neither repeats the
@@ -90,38 +125,74 @@ async fn apply_one(app: &App, instance: &Instance, e: InboundEvent) -> anyhow::R
     };
     tickets::record_remote(&mut tx, ticket.id, &state, shows.as_ref()).await?;
 
-    let members: Vec<Finding> = match ticket.subject {
-        Subject::Finding(f) => vec![findings::get(&mut tx, f).await?],
-        Subject::Group(g) => {
-            findings::list(
-                &mut tx,
-                &findings::Filter { finding_group: Some(g), ..Default::default() },
-                &domain::Visibility::All,
-                store::PageRequest::all(),
-            )
-            .await?
-            .results
-        }
-    };
     let mut changed = Vec::new();
-    let mut notes = Vec::new();
+    let mut said = Vec::new();
     for before in members {
         let Some(status) = status_after(&e.change, &mapping.config, before.status) else { continue };
         let mut after = before.clone();
         after.set_status(status, now, &who);
         findings::update(&mut tx, &after).await?;
         history::record(&mut tx, after.id, &who, "tracker", Finding::diff(&before, &after)).await?;
-        notes.push(format!("finding {} → {}", after.id, status.label()));
+        said.push(format!("finding {} → {}", after.id, status.label()));
         changed.push(after.id);
     }
-    let detail = if notes.is_empty() {
+    let detail = if said.is_empty() {
         format!("{}; no finding changed", e.change.describe())
     } else {
-        format!("{}: {}", e.change.describe(), notes.join(", "))
+        format!("{}: {}", e.change.describe(), said.join(", "))
     };
     tickets::add_change(&mut tx, ticket.id, &TicketChange { at: now, action: "inbound".into(), detail, actor }).await?;
     // The findings' other tickets (and this one's other fields) follow.
     enqueue::after_changed(&mut tx, &changed).await?;
     tx.commit().await?;
     Ok(Applied::Applied { findings: changed })
+}
+
+/// The findings a ticket stands for.
+async fn members(tx: &mut store::Tx, subject: Subject) -> anyhow::Result<Vec<Finding>> {
+    Ok(match subject {
+        Subject::Finding(f) => vec![findings::get(tx, f).await?],
+        Subject::Group(g) => {
+            findings::list(tx, &findings::Filter { finding_group: Some(g), ..Default::default() }, &domain::Visibility::All, store::PageRequest::all())
+                .await?
+                .results
+        }
+    })
+}
+
+/// Whether a mapping keeps comments in sync (Jira's `sync_comments`).
+pub fn syncs_comments(config: &MappingConfig) -> bool {
+    matches!(config.target, MappingTarget::Jira { sync_comments: true, .. })
+}
+
+fn first_line(text: &str) -> String {
+    let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    let mut short: String = line.chars().take(200).collect();
+    if line.chars().count() > 200 {
+        short.push('…');
+    }
+    short
+}
+
+/// Jira with both spaces: a product issue done closes nothing unless the product space's
+/// mapping says `close_security_issue_when_done` — the finding follows its security issue.
+async fn security_issue_decides(tx: &mut store::Tx, mapping: &Mapping, ticket: &Ticket, change: &RemoteChange) -> anyhow::Result<bool> {
+    let MappingTarget::Jira { space: JiraSpace::Product, close_security_issue_when_done: false, .. } = mapping.config.target else {
+        return Ok(false);
+    };
+    // Does the change close a finding that is open?
+    if status_after(change, &mapping.config, domain::Status::Active).is_none_or(|s| s.is_open()) {
+        return Ok(false);
+    }
+    let others = match ticket.subject {
+        Subject::Finding(f) => tickets::for_findings(tx, &[f]).await?,
+        Subject::Group(g) => tickets::for_groups(tx, &[g]).await?,
+    };
+    for other in others.into_iter().filter(|t| t.instance == ticket.instance && t.mapping != ticket.mapping && t.link_state == LinkState::Linked) {
+        let m = mappings::get(tx, other.mapping).await?;
+        if matches!(m.config.target, MappingTarget::Jira { space: JiraSpace::Security, .. }) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }

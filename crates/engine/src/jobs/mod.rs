@@ -4,12 +4,16 @@
 mod prune_jobs;
 mod prune_webhook_deliveries;
 mod push_batch;
+mod push_comment;
 mod push_ticket;
+mod reconcile_mapping;
 
 pub use prune_jobs::PruneJobs;
 pub use prune_webhook_deliveries::PruneWebhookDeliveries;
 pub use push_batch::PushBatch;
+pub use push_comment::PushComment;
 pub use push_ticket::PushTicket;
+pub use reconcile_mapping::ReconcileMapping;
 
 use crate::Registry;
 
@@ -19,5 +23,7 @@ pub fn registry() -> Registry {
         .register::<PruneJobs>()
         .register::<PruneWebhookDeliveries>()
         .register::<PushBatch>()
+        .register::<PushComment>()
         .register::<PushTicket>()
+        .register::<ReconcileMapping>()
 }

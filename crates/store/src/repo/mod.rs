@@ -2,6 +2,7 @@
 //! same function runs inside a caller's transaction or on a plain pooled connection.
 
 pub mod assignments;
+pub mod cursors;
 pub mod engagements;
 pub mod findings;
 pub mod groups;
@@ -11,6 +12,7 @@ pub mod installation;
 pub mod instances;
 pub mod mappings;
 pub mod members;
+pub mod notes;
 pub mod product_types;
 pub mod products;
 pub mod push_errors;

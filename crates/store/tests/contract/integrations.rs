@@ -25,7 +25,38 @@ store::both_backends!(
     rate_budgets_are_shared_and_slide,
     deliveries_are_seen_once_and_the_installation_has_one_id,
     deleting_an_instance_takes_its_configuration_along,
+    notes_and_reconcile_cursors,
 );
+
+async fn notes_and_reconcile_cursors(t: TestDb) {
+    let w = world(&t.db, "Shop").await;
+    let gh = instance(&t.db, "Jira", Vendor::Jira).await;
+    let mut c = t.db.conn().await.unwrap();
+    let f = findings::insert_many(&mut c, vec![finding(&w.test, "SQLi", Severity::High)], findings::Seen::At).await.unwrap().remove(0);
+    let a = store::notes::add(&mut c, f.id, "alice", "Fixed in 1.2?", "vulnbridge", None).await.unwrap();
+    let b = store::notes::add(&mut c, f.id, "carol@example.com", "Yes, deployed.", "tracker", None).await.unwrap();
+    let all = store::notes::list(&mut c, f.id).await.unwrap();
+    assert_eq!(all, vec![a, b.clone()]);
+    assert_eq!(b.source, "tracker");
+    let cfg = MappingConfig::defaults(MappingTarget::Jira {
+        project: "SEC".into(),
+        issue_type: "Bug".into(),
+        space: JiraSpace::Security,
+        components: vec![],
+        priority: true,
+        delete_rejected: false,
+        close_security_issue_when_done: false,
+        sync_comments: true,
+    });
+    let m = mappings::create(&mut c, gh.id, "sec", &cfg).await.unwrap();
+    assert_eq!(store::cursors::get(&mut c, m.id).await.unwrap(), None);
+    let t1 = now();
+    store::cursors::advance(&mut c, m.id, t1).await.unwrap();
+    store::cursors::advance(&mut c, m.id, t1 - TimeDelta::hours(1)).await.unwrap();
+    assert_eq!(store::cursors::get(&mut c, m.id).await.unwrap(), Some(t1), "never moves back");
+    store::cursors::advance(&mut c, m.id, t1 + TimeDelta::minutes(5)).await.unwrap();
+    assert_eq!(store::cursors::get(&mut c, m.id).await.unwrap(), Some(t1 + TimeDelta::minutes(5)));
+}
 
 fn cipher() -> secrets::Cipher {
     secrets::Cipher::new(&secrets::MasterKey::generate())

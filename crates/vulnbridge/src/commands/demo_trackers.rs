@@ -36,6 +36,7 @@ fn mapping(label: &str, target: MappingTarget) -> MappingInput {
         labels: vec!["security".into()],
         custom_fields: Default::default(),
         inbound: None,
+        due_days: Default::default(),
     }
 }
 

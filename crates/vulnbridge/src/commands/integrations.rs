@@ -6,8 +6,8 @@ use crate::config::Config;
 use crate::runtime;
 use anyhow::{Context, bail};
 use domain::tracker::{
-    AssignmentScope, Instance, InstanceSettings, Mapping, MappingTarget, PushFilters, SeverityMapping, StatusMapping,
-    Vendor, default_severity_mapping, default_status_mapping,
+    AssignmentScope, Instance, InstanceSettings, JiraSpace, Mapping, MappingTarget, PushFilters, SeverityMapping,
+    StatusMapping, Vendor, default_severity_mapping, default_status_mapping,
 };
 use domain::{InstanceId, MappingId};
 use engine::integrations::configure::{self, AssignmentInput, MappingInput, NewInstanceInput};
@@ -233,7 +233,39 @@ async fn add_mapping(app: &engine::App, a: MappingArgs) -> anyhow::Result<()> {
         (Vendor::GitHub, _, _) => bail!("a GitHub mapping needs --repository (and usually --project-number)"),
         (Vendor::GitLab, None, Some(project)) => MappingTarget::GitLab { project },
         (Vendor::GitLab, _, _) => bail!("a GitLab mapping needs --project group/project"),
-        (other, _, _) => bail!("{} mappings are not supported by this version", other.label()),
+        (Vendor::Jira, None, Some(project)) => MappingTarget::Jira {
+            project,
+            issue_type: a.issue_type.unwrap_or_else(|| "Bug".into()),
+            space: if a.space.as_deref() == Some("security") { JiraSpace::Security } else { JiraSpace::Product },
+            components: a.components,
+            priority: !a.no_priority,
+            delete_rejected: a.delete_rejected,
+            close_security_issue_when_done: a.close_security_issue_when_done,
+            sync_comments: a.sync_comments,
+        },
+        (Vendor::Jira, _, _) => bail!("a Jira mapping needs --project KEY (and --issue-type, --space)"),
+        (Vendor::AzureDevops, None, Some(project)) => MappingTarget::AzureDevops {
+            project,
+            work_item_type: a.work_item_type.unwrap_or_else(|| "Bug".into()),
+            area_path: a.area_path,
+        },
+        (Vendor::AzureDevops, _, _) => bail!("an Azure DevOps mapping needs --project NAME (and --work-item-type)"),
+        (Vendor::ServiceNow, None, None) => MappingTarget::ServiceNow {
+            table: a.table.unwrap_or_else(|| "incident".into()),
+            assignment_group: a.assignment_group,
+        },
+        (Vendor::ServiceNow, _, _) => bail!("a ServiceNow mapping takes --table (and --assignment-group), not --project or --repository"),
+    };
+    let due_days = match a.due_days.as_deref() {
+        None => Default::default(),
+        Some(raw) => pairs("due-days", raw)?
+            .into_iter()
+            .map(|(k, v)| {
+                let sev = domain::Severity::parse(&k).map_err(|e| anyhow::anyhow!("--due-days: {e}"))?;
+                let days: u32 = v.parse().with_context(|| format!("--due-days: '{v}' is not a number of days"))?;
+                Ok((sev, days))
+            })
+            .collect::<anyhow::Result<_>>()?,
     };
     let mut inbound = domain::tracker::InboundMapping::default();
     if let Some(s) = a.inbound_closed {
@@ -249,6 +281,7 @@ async fn add_mapping(app: &engine::App, a: MappingArgs) -> anyhow::Result<()> {
         labels: a.labels,
         custom_fields: Default::default(),
         inbound: Some(inbound),
+        due_days,
     };
     let mut tx = app.db().begin().await?;
     let m = configure::create_mapping(&mut tx, i.id, input).await?;

@@ -69,8 +69,13 @@ fn spawn_background(
         let worker = Worker::new(app.clone(), engine::jobs::registry(), options);
         tasks.push(tokio::spawn(worker.run(shutdown.clone())));
         tasks.push(tokio::spawn(engine::maintenance::schedule(
-            app,
+            app.clone(),
             Duration::from_secs(3600),
+            shutdown.clone(),
+        )));
+        tasks.push(tokio::spawn(engine::integrations::reconcile::schedule(
+            app,
+            engine::integrations::reconcile::EVERY,
             shutdown,
         )));
     }

@@ -21,6 +21,48 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list, create))
         .routes(routes!(get, update, delete))
         .routes(routes!(get_history))
+        .routes(routes!(list_notes, add_note))
+}
+
+/// Notes on a finding, oldest first: written here, or comments coming back from a tracker
+/// that syncs them.
+#[utoipa::path(get, path = "/api/v1/findings/{id}/notes", tag = "findings", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<store::notes::Note>), (status = 404, body = Problem)),
+    security(("token" = [])))]
+async fn list_notes(State(s): State<AppState>, Auth(actor): Auth, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<Vec<store::notes::Note>>> {
+    let mut c = s.app.db().conn().await?;
+    let f = visible(&mut c, &actor, FindingId(id), None).await?;
+    Ok(Json(store::notes::list(&mut c, f.id).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewNote {
+    pub text: String,
+}
+
+/// Adds a note; on tickets of mappings that sync comments (Jira), it is also posted as a
+/// comment. Needs the writer role.
+#[utoipa::path(post, path = "/api/v1/findings/{id}/notes", tag = "findings", params(("id" = i64, Path)), request_body = NewNote,
+    responses((status = 201, body = store::notes::Note), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("token" = [])))]
+async fn add_note(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(new): ApiJson<NewNote>,
+) -> ApiResult<(StatusCode, Json<store::notes::Note>)> {
+    let text = new.text.trim();
+    if text.is_empty() || text.chars().count() > 20_000 {
+        return Err(ApiError::invalid("text", "must be 1 to 20,000 characters"));
+    }
+    let mut tx = s.app.db().begin().await?;
+    let f = visible(&mut tx, &actor, FindingId(id), None).await?;
+    require(&actor, Action::Write, f.product, "adding a note")?;
+    let note = store::notes::add(&mut tx, f.id, &actor.username, text, "vulnbridge", None).await?;
+    enqueue::after_note(&mut tx, f.id, &actor.username, text).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(note)))
 }
 
 /// A finding with its tickets (one per mapping it was pushed through).

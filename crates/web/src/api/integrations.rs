@@ -37,6 +37,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(rotate_secret))
         .routes(routes!(instance_queue))
         .routes(routes!(mapping_defaults))
+        .routes(routes!(instance_options))
+        .routes(routes!(mapping_options))
         .routes(routes!(list_mappings, create_mapping))
         .routes(routes!(get_mapping, update_mapping, delete_mapping))
         .routes(routes!(check_mapping))
@@ -236,9 +238,76 @@ async fn mapping_defaults(Auth(actor): Auth, ApiQuery(q): ApiQuery<DefaultsQuery
     let target = match Vendor::parse(&q.vendor) {
         Some(Vendor::GitHub) => MappingTarget::GitHub { repository: String::new(), project_number: None },
         Some(Vendor::GitLab) => MappingTarget::GitLab { project: String::new() },
-        _ => return Err(ApiError::invalid("vendor", format!("'{}' is not a supported vendor; use github or gitlab", q.vendor))),
+        Some(Vendor::Jira) => MappingTarget::Jira {
+            project: String::new(),
+            issue_type: "Bug".into(),
+            space: domain::tracker::JiraSpace::Product,
+            components: Vec::new(),
+            priority: true,
+            delete_rejected: false,
+            close_security_issue_when_done: false,
+            sync_comments: false,
+        },
+        Some(Vendor::AzureDevops) => MappingTarget::AzureDevops { project: String::new(), work_item_type: "Bug".into(), area_path: None },
+        Some(Vendor::ServiceNow) => MappingTarget::ServiceNow { table: "incident".into(), assignment_group: None },
+        None => {
+            return Err(ApiError::invalid(
+                "vendor",
+                format!("'{}' is not a vendor; use github, gitlab, jira, azure_devops or servicenow", q.vendor),
+            ));
+        }
     };
     Ok(Json(MappingConfig::defaults(target)))
+}
+
+async fn options_for(s: &AppState, instance: &Instance, target: MappingTarget) -> ApiResult<trackers::MappingOptions> {
+    if target.vendor() != instance.vendor {
+        return Err(ApiError::invalid("target.vendor", format!("instance '{}' is a {} instance", instance.label, instance.vendor.label())));
+    }
+    let client = s.app.trackers().get(&s.app, instance).await.map_err(|e| ApiError::invalid("instance", format!("{e:#}")))?;
+    client
+        .options(&MappingConfig::defaults(target))
+        .await
+        .map_err(|e| ApiError::invalid("target", domain::redact::redact(&e.to_string(), &[])))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OptionsRequest {
+    pub target: MappingTarget,
+}
+
+/// The values a mapping of this target may choose from, read from the tracker: statuses (and
+/// which count as closed), priorities, issue or work item types, components. For the mapping
+/// form, before the mapping exists. Administrators only.
+#[utoipa::path(post, path = "/api/v1/integrations/instances/{id}/options", tag = "integrations", params(("id" = i64, Path)),
+    request_body = OptionsRequest,
+    responses((status = 200, body = trackers::MappingOptions), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("token" = [])))]
+async fn instance_options(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<OptionsRequest>,
+) -> ApiResult<Json<trackers::MappingOptions>> {
+    require_global(&actor, Action::Administer, "reading a tracker's options")?;
+    let mut c = s.app.db().conn().await?;
+    let i = instance(&mut c, id).await?;
+    drop(c);
+    Ok(Json(options_for(&s, &i, req.target).await?))
+}
+
+/// The values an existing mapping may choose from. Administrators only.
+#[utoipa::path(get, path = "/api/v1/integrations/mappings/{id}/options", tag = "integrations", params(("id" = i64, Path)),
+    responses((status = 200, body = trackers::MappingOptions), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("token" = [])))]
+async fn mapping_options(State(s): State<AppState>, Auth(actor): Auth, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<trackers::MappingOptions>> {
+    require_global(&actor, Action::Administer, "reading a tracker's options")?;
+    let mut c = s.app.db().conn().await?;
+    let m = mappings::get(&mut c, MappingId(id)).await?;
+    let i = instances::get(&mut c, m.instance).await?;
+    drop(c);
+    Ok(Json(options_for(&s, &i, m.config.target).await?))
 }
 
 /// A mapping with its "Total Errors".
