@@ -53,4 +53,10 @@ id_type!(
     AssignmentId,
     /// A Ticket (link to a remote ticket) id.
     TicketId,
+    /// A Connector id (one connection to a scanner).
+    ConnectorId,
+    /// A Record id (one unit a connector discovered: a project, a site…).
+    RecordId,
+    /// An Operation id (one run of Discover or Sync).
+    OperationId,
 );

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod access;
+pub mod connector;
 pub mod dedup;
 mod endpoint;
 mod entities;
@@ -31,8 +32,8 @@ pub use dedup::DedupScope;
 pub use group::{FindingGroup, GroupBy, group_severity, group_status};
 pub use idset::IdRanges;
 pub use ids::{
-    AssignmentId, EngagementId, FindingGroupId, FindingId, InstanceId, JobId, MappingId, ProductId,
-    ProductTypeId, TestId, TicketId, TokenId, UserId,
+    AssignmentId, ConnectorId, EngagementId, FindingGroupId, FindingId, InstanceId, JobId, MappingId, OperationId,
+    ProductId, ProductTypeId, RecordId, TestId, TicketId, TokenId, UserId,
 };
 pub use severity::{ParseSeverityError, Severity};
 pub use status::{ParseStatusError, Status};

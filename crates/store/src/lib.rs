@@ -17,6 +17,6 @@ pub use db::{AsConn, Backend, Conn, Db, DbOptions, PooledConn, Tx, now, redact_u
 pub use error::{Result, StoreError};
 pub use query::{Page, PageRequest};
 pub use repo::{
-    assignments, cursors, engagements, findings, groups, history, imports, installation, instances, mappings, members,
+    assignments, connectors, cursors, engagements, findings, groups, history, imports, installation, instances, mappings, members,
     notes, product_types, products, push_errors, rate_limits, tests, tickets, tokens, users, webhook_deliveries,
 };

@@ -18,7 +18,7 @@ pub const PG_URL_VAR: &str = "VULNBRIDGE_TEST_DATABASE_URL";
 pub const REQUIRE_PG_VAR: &str = "VULNBRIDGE_TEST_REQUIRE_POSTGRES";
 
 /// Tables with generated ids, and the thousand their ids start after.
-const SEQUENCES: [(&str, i64); 17] = [
+const SEQUENCES: [(&str, i64); 20] = [
     ("product_types", 1),
     ("products", 2),
     ("engagements", 3),
@@ -36,6 +36,9 @@ const SEQUENCES: [(&str, i64); 17] = [
     ("ticket_changes", 15),
     ("push_errors", 16),
     ("finding_notes", 17),
+    ("connectors", 18),
+    ("connector_records", 19),
+    ("connector_operations", 20),
 ];
 
 pub struct TestDb {

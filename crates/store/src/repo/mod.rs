@@ -2,6 +2,7 @@
 //! same function runs inside a caller's transaction or on a plain pooled connection.
 
 pub mod assignments;
+pub mod connectors;
 pub mod cursors;
 pub mod engagements;
 pub mod findings;

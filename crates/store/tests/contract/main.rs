@@ -2,6 +2,7 @@
 //! `name::postgres`), so the two backends cannot drift apart.
 
 mod common;
+mod connectors;
 mod containers;
 mod findings;
 mod integrations;
