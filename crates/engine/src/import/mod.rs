@@ -26,4 +26,4 @@ mod pipeline;
 
 pub use context::resolve_target;
 pub use options::{ImportOptions, Target};
-pub use pipeline::{ImportError, ImportOutcome, Report, run};
+pub use pipeline::{ImportError, ImportOutcome, Report, Source, run, run_source};

@@ -87,8 +87,17 @@ const BATCH: usize = 1000;
 /// PostgreSQL a COPY round trip), so fewer, larger writes import faster.
 const FLUSH: usize = 10_000;
 
-/// Runs one import (see the module docs). The report is read on a blocking thread;
-/// `on_progress` is called with the number of findings read so far.
+/// Where an import's findings come from.
+pub enum Source {
+    /// A report file, read by its scan type's parser.
+    Report(&'static ScanType, Report),
+    /// Findings already parsed, in batches (a connector pulling from a scanner's API). An
+    /// `Err` ends the import: nothing is written.
+    Findings(tokio::sync::mpsc::Receiver<Result<Vec<NewFinding>, ImportError>>),
+}
+
+/// Runs one import of a report (see the module docs). The report is read on a blocking
+/// thread; `on_progress` is called with the number of findings read so far.
 pub async fn run(
     app: &App,
     actor: &Actor,
@@ -98,50 +107,39 @@ pub async fn run(
     report: Report,
     on_progress: &(dyn Fn(u64) + Send + Sync),
 ) -> Result<ImportOutcome, ImportError> {
-    let Report { reader: input, size, file_name } = report;
-    let started = store::now();
-    let config = dedup::config_for(scan_type.name);
-    let mut tx = app.db().begin().await?;
-    let resolved = resolve_target(&mut tx, actor, scan_type.name, target, opts).await?;
+    run_source(app, actor, scan_type.name, target, opts, Source::Report(scan_type, report), on_progress).await
+}
 
-    // The parser runs on a blocking thread and streams batches over a bounded channel. The
-    // same thread prepares each finding (options, validation, identity, fingerprint): CPU work
-    // that then overlaps with this side's database writes.
-    // Room for 16 batches: parsing starts while the test's findings are still being read.
+/// Runs one import from any source, the findings recorded under `scan_name` (the test's scan
+/// type, which also picks the de-duplication rules).
+pub async fn run_source(
+    app: &App,
+    actor: &Actor,
+    scan_name: &str,
+    target: &Target,
+    opts: &ImportOptions,
+    source: Source,
+    on_progress: &(dyn Fn(u64) + Send + Sync),
+) -> Result<ImportOutcome, ImportError> {
+    let started = store::now();
+    let config = dedup::config_for(scan_name);
+    let mut tx = app.db().begin().await?;
+    let resolved = resolve_target(&mut tx, actor, scan_name, target, opts).await?;
+
+    // The findings arrive in prepared batches over a bounded channel: from the parser on a
+    // blocking thread (which also prepares each finding — options, validation, identity,
+    // fingerprint: CPU work that then overlaps with this side's database writes), or from a
+    // task preparing what a connector sends.
+    // Room for 16 batches: reading starts while the test's findings are still being read.
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<Prepared>>(16);
-    let ctx = Context { test: resolved.test.id, size_hint: size };
-    let parser = scan_type.parser;
-    let scan_name = scan_type.name;
     let prep = Preparer { opts: opts.clone(), config, test: resolved.test.id };
-    let reader = tokio::task::spawn_blocking(move || -> Result<(), ImportError> {
-        let mut input = input;
-        let mut batch = Vec::with_capacity(BATCH);
-        let mut invalid: Option<ValidationError> = None;
-        let result = parser.parse(&mut *input, &ctx, &mut |f| {
-            match prep.prepare(f) {
-                Ok(Some(p)) => batch.push(p),
-                Ok(None) => {}
-                Err(v) => {
-                    invalid = Some(v);
-                    return Err(ParseError::aborted(scan_name, ImportStopped));
-                }
-            }
-            if batch.len() >= BATCH {
-                sender
-                    .blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
-                    .map_err(|_| ParseError::aborted(scan_name, ImportStopped))?;
-            }
-            Ok(())
-        });
-        if let Some(v) = invalid {
-            return Err(ImportError::Invalid(v));
+    let (reader, file_name) = match source {
+        Source::Report(scan_type, report) => {
+            let Report { reader: input, size, file_name } = report;
+            (read_report(scan_type, input, size, resolved.test.id, prep, sender), file_name)
         }
-        result?;
-        if !batch.is_empty() {
-            let _ = sender.blocking_send(batch);
-        }
-        Ok(())
-    });
+        Source::Findings(incoming) => (forward_findings(incoming, prep, sender), None),
+    };
 
     let phase = std::time::Instant::now();
     let mut run = Run::new(&mut tx, &resolved, opts, config, started).await?;
@@ -185,7 +183,7 @@ pub async fn run(
         engagement: resolved.engagement.id,
         product: resolved.product.id,
         reimport: !resolved.test_is_new,
-        scan_type: scan_type.name.to_owned(),
+        scan_type: scan_name.to_owned(),
         file_name,
         actor: actor.username.clone(),
         options: serde_json::to_value(opts).unwrap_or_default(),
@@ -206,7 +204,7 @@ pub async fn run(
         "Import phases."
     );
     tracing::info!(
-        import = %import.id, test = %resolved.test.id, scan_type = scan_type.name,
+        import = %import.id, test = %resolved.test.id, scan_type = scan_name,
         created = import.counts.created, closed = import.counts.closed,
         reactivated = import.counts.reactivated, untouched = import.counts.untouched,
         "Import finished."
@@ -218,6 +216,72 @@ pub async fn run(
         before,
         delta,
         after,
+    })
+}
+
+/// Reads a report on a blocking thread, sending prepared batches.
+fn read_report(
+    scan_type: &'static ScanType,
+    input: Box<dyn BufRead + Send>,
+    size: Option<u64>,
+    test: domain::TestId,
+    prep: Preparer,
+    sender: tokio::sync::mpsc::Sender<Vec<Prepared>>,
+) -> tokio::task::JoinHandle<Result<(), ImportError>> {
+    let ctx = Context { test, size_hint: size };
+    let parser = scan_type.parser;
+    let scan_name = scan_type.name;
+    tokio::task::spawn_blocking(move || -> Result<(), ImportError> {
+        let mut input = input;
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut invalid: Option<ValidationError> = None;
+        let result = parser.parse(&mut *input, &ctx, &mut |f| {
+            match prep.prepare(f) {
+                Ok(Some(p)) => batch.push(p),
+                Ok(None) => {}
+                Err(v) => {
+                    invalid = Some(v);
+                    return Err(ParseError::aborted(scan_name, ImportStopped));
+                }
+            }
+            if batch.len() >= BATCH {
+                sender
+                    .blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                    .map_err(|_| ParseError::aborted(scan_name, ImportStopped))?;
+            }
+            Ok(())
+        });
+        if let Some(v) = invalid {
+            return Err(ImportError::Invalid(v));
+        }
+        result?;
+        if !batch.is_empty() {
+            let _ = sender.blocking_send(batch);
+        }
+        Ok(())
+    })
+}
+
+/// Prepares findings a connector sends, forwarding them as prepared batches.
+fn forward_findings(
+    mut incoming: tokio::sync::mpsc::Receiver<Result<Vec<NewFinding>, ImportError>>,
+    prep: Preparer,
+    sender: tokio::sync::mpsc::Sender<Vec<Prepared>>,
+) -> tokio::task::JoinHandle<Result<(), ImportError>> {
+    tokio::spawn(async move {
+        while let Some(batch) = incoming.recv().await {
+            let mut prepared = Vec::with_capacity(batch.as_ref().map(Vec::len).unwrap_or(0));
+            for f in batch? {
+                if let Some(p) = prep.prepare(f)? {
+                    prepared.push(p);
+                }
+            }
+            if !prepared.is_empty() && sender.send(prepared).await.is_err() {
+                // The import stopped reading (it failed): nothing more to do.
+                return Ok(());
+            }
+        }
+        Ok(())
     })
 }
 
