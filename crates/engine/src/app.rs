@@ -1,3 +1,4 @@
+use crate::connectors::ScannerClients;
 use crate::integrations::TrackerClients;
 use secrets::Cipher;
 use std::sync::Arc;
@@ -34,6 +35,7 @@ struct Inner {
     cipher: Cipher,
     settings: Settings,
     trackers: TrackerClients,
+    scanners: ScannerClients,
 }
 
 impl std::fmt::Debug for App {
@@ -53,6 +55,7 @@ impl App {
             cipher,
             settings,
             trackers: TrackerClients::default(),
+            scanners: ScannerClients::default(),
         }))
     }
 
@@ -71,5 +74,10 @@ impl App {
     /// The tracker clients of this process, one per instance.
     pub fn trackers(&self) -> &TrackerClients {
         &self.0.trackers
+    }
+
+    /// The scanner API clients of this process, one per connector.
+    pub fn scanners(&self) -> &ScannerClients {
+        &self.0.scanners
     }
 }

@@ -4,6 +4,7 @@
 //! inbound sync.
 
 mod app;
+pub mod connectors;
 pub mod import;
 pub mod integrations;
 pub mod jobs;

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod connectors;
 mod error;
 pub mod formats;
 mod registry;

@@ -7,6 +7,7 @@ mod push_batch;
 mod push_comment;
 mod push_ticket;
 mod reconcile_mapping;
+mod run_operation;
 
 pub use prune_jobs::PruneJobs;
 pub use prune_webhook_deliveries::PruneWebhookDeliveries;
@@ -14,6 +15,7 @@ pub use push_batch::PushBatch;
 pub use push_comment::PushComment;
 pub use push_ticket::PushTicket;
 pub use reconcile_mapping::ReconcileMapping;
+pub use run_operation::RunOperation;
 
 use crate::Registry;
 
@@ -26,4 +28,5 @@ pub fn registry() -> Registry {
         .register::<PushComment>()
         .register::<PushTicket>()
         .register::<ReconcileMapping>()
+        .register::<RunOperation>()
 }

@@ -74,10 +74,11 @@ fn spawn_background(
             shutdown.clone(),
         )));
         tasks.push(tokio::spawn(engine::integrations::reconcile::schedule(
-            app,
+            app.clone(),
             engine::integrations::reconcile::EVERY,
-            shutdown,
+            shutdown.clone(),
         )));
+        tasks.push(tokio::spawn(engine::connectors::schedule::schedule(app, engine::connectors::schedule::EVERY, shutdown)));
     }
     tasks
 }
