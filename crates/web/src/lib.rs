@@ -47,6 +47,7 @@ use utoipa_axum::routes;
         (name = "imports", description = "Report imports and their history"),
         (name = "integrations", description = "Issue trackers: instances, mappings, assignments, pushes, error tables"),
         (name = "tickets", description = "Links to tickets in the trackers, with their changelogs"),
+        (name = "connectors", description = "Scanners pulled through their APIs: connectors, Records, Discover and Sync, the operations log"),
         (name = "defectdojo compatibility", description = "DefectDojo's import endpoints, for pipelines written for DefectDojo"),
         (name = "operations", description = "Health and metrics"),
     )
@@ -88,6 +89,7 @@ fn api_routes(max_upload_bytes: usize) -> OpenApiRouter<AppState> {
         .merge(api::jobs::routes())
         .merge(api::imports::routes(max_upload_bytes))
         .merge(api::integrations::routes())
+        .merge(api::connectors::routes())
         .merge(api::push::routes())
         .merge(api::tickets::routes())
 }

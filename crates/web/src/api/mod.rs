@@ -9,6 +9,7 @@
 //! - A body that refers to another object (`"product": 7`) the caller cannot see is a 422
 //!   naming that field.
 
+pub mod connectors;
 pub mod engagements;
 pub mod findings;
 pub mod groups;
