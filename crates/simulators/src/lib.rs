@@ -9,8 +9,11 @@
 //! projects, act as a person in the tracker (close an issue → a webhook is sent back), inject
 //! faults, read the request counts.
 
+pub mod azure_devops;
 pub mod common;
 pub mod github;
 pub mod gitlab;
+pub mod jira;
+pub mod servicenow;
 
 pub use common::{Fault, Faults, RequestLog, SimServer, SlidingWindow, WebhookOutbox};

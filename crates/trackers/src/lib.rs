@@ -9,14 +9,17 @@
 //! which asks a [`limit::Limiter`] (the engine's, shared across processes through the database)
 //! before every request and classifies every failure into a [`TrackerError`].
 
+pub mod azure_devops;
 pub mod check;
 pub mod error;
 pub mod github;
 pub mod gitlab;
 pub mod http;
+pub mod jira;
 pub mod limit;
 pub mod oauth;
 pub mod outbound;
+pub mod servicenow;
 pub mod webhook;
 
 pub use check::{Check, CheckReport};
@@ -249,12 +252,11 @@ pub fn client(
     match conn.vendor {
         Vendor::GitHub => Ok(Arc::new(github::GitHub::new(conn, http)?)),
         Vendor::GitLab => Ok(Arc::new(gitlab::GitLab::new(conn, http)?)),
-        other => Err(TrackerError::Misconfigured(format!(
-            "{} is not supported yet",
-            other.label()
-        ))),
+        Vendor::AzureDevops => Ok(Arc::new(azure_devops::AzureDevOps::new(conn, http)?)),
+        Vendor::Jira => Ok(Arc::new(jira::Jira::new(conn, http)?)),
+        Vendor::ServiceNow => Ok(Arc::new(servicenow::ServiceNow::new(conn, http)?)),
     }
 }
 
 /// The vendors [`client`] can build.
-pub const SUPPORTED: [Vendor; 2] = [Vendor::GitHub, Vendor::GitLab];
+pub const SUPPORTED: [Vendor; 5] = [Vendor::GitHub, Vendor::GitLab, Vendor::Jira, Vendor::ServiceNow, Vendor::AzureDevops];

@@ -124,11 +124,14 @@ impl OAuthSession {
 
     /// The tracker refused `used` (401): forget it, so the next call refreshes.
     pub async fn invalidate(&self, used: &SecretString) {
-        let mut cur = self.current.lock().expect("oauth token cache");
-        if cur.as_ref().is_some_and(|(t, _)| t.expose_secret() == used.expose_secret()) {
-            *cur = None;
+        // A block, not `drop`: the guard must be out of scope before the await for the future
+        // to be `Send`.
+        {
+            let mut cur = self.current.lock().expect("oauth token cache");
+            if cur.as_ref().is_some_and(|(t, _)| t.expose_secret() == used.expose_secret()) {
+                *cur = None;
+            }
         }
-        drop(cur);
         // The stored one may be the refused one too: mark it expired by storing nothing newer;
         // the next `access_token` sees the cache empty and the stored expiry, and a stored
         // token equal to the refused one is skipped.

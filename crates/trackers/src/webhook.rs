@@ -42,7 +42,9 @@ pub fn parse(vendor: Vendor, headers: &HeaderMap, body: &[u8], secret: &SecretSt
     match vendor {
         Vendor::GitHub => crate::github::webhook::parse(headers, body, secret),
         Vendor::GitLab => crate::gitlab::webhook::parse(headers, body, secret),
-        other => Err(WebhookError::Unreadable(format!("{} webhooks are not supported yet", other.label()))),
+        Vendor::AzureDevops => crate::azure_devops::webhook::parse(headers, body, secret),
+        Vendor::Jira => crate::jira::webhook::parse(headers, body, secret),
+        Vendor::ServiceNow => crate::servicenow::webhook::parse(headers, body, secret),
     }
 }
 
