@@ -45,6 +45,12 @@ pub enum Command {
     Assignment(AssignmentCommand),
     /// Push findings and groups to their trackers now ("Push to Integrators").
     Push(PushArgs),
+    /// Manage connectors (scanners pulled through their APIs) and run Discover or Sync.
+    #[command(subcommand)]
+    Connector(ConnectorCommand),
+    /// The Records connectors discovered: list, map to a product, ignore, restore, delete.
+    #[command(subcommand)]
+    Record(RecordCommand),
     /// Run one tracker's simulator alone, for trying vulnbridge by hand.
     Simulate(SimulateArgs),
 }
@@ -231,6 +237,77 @@ pub enum AssignmentCommand {
     },
     /// Remove an assignment by id.
     Remove { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConnectorCommand {
+    /// Add a connector. Secrets are read from environment variables, never the command line.
+    #[command(after_help = "Example:\n  SEMGREP_TOKEN=… vulnbridge connector add --tool semgrep --label Semgrep --location https://semgrep.dev --secret token=SEMGREP_TOKEN --auto-map")]
+    Add {
+        /// aws_security_hub, burp_suite, checkmarx_one, dependency_track, probely, semgrep,
+        /// sonarqube, snyk or tenable.
+        #[arg(long, value_parser = parse_tool)]
+        tool: domain::connector::Tool,
+        #[arg(long)]
+        label: String,
+        #[arg(long)]
+        location: String,
+        /// NAME=VAR: the secret NAME is read from the environment variable VAR (repeat).
+        #[arg(long = "secret", value_name = "NAME=VAR")]
+        secrets: Vec<String>,
+        /// Map new Records to a Product of their name automatically.
+        #[arg(long)]
+        auto_map: bool,
+        /// Minutes between scheduled Discovers (0: by hand only).
+        #[arg(long, default_value_t = 1440)]
+        discover_every: u32,
+        /// Minutes between scheduled Syncs (0: by hand only).
+        #[arg(long, default_value_t = 60)]
+        sync_every: u32,
+        /// A tool option KEY=VALUE (repeat): organization, branch, regions…
+        #[arg(long = "option", value_name = "KEY=VALUE")]
+        options: Vec<String>,
+    },
+    /// List connectors.
+    List,
+    /// Check a connector's connection.
+    Check { connector: String },
+    /// Run a Discover now (waits for it; shows what changed).
+    Discover { connector: String },
+    /// Run a Sync now (waits for it; shows what was imported).
+    Sync { connector: String },
+    /// The operations log.
+    Log { connector: String },
+    /// Delete a connector (the findings it imported stay).
+    Remove { connector: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RecordCommand {
+    /// A connector's Records.
+    List {
+        connector: String,
+        /// Only Records in this state.
+        #[arg(long)]
+        state: Option<String>,
+    },
+    /// Map a Record (by id) to a product (by name).
+    Map { id: i64, product: String },
+    /// Ignore a Record.
+    Ignore { id: i64 },
+    /// Restore an ignored Record.
+    Restore { id: i64 },
+    /// Delete a Record (it comes back at the next Discover while the tool reports it).
+    Remove { id: i64 },
+}
+
+fn parse_tool(s: &str) -> Result<domain::connector::Tool, String> {
+    domain::connector::Tool::parse(s).ok_or_else(|| {
+        format!(
+            "unknown tool '{s}'; use one of {}",
+            domain::connector::Tool::ALL.map(|t| t.as_str()).join(", ")
+        )
+    })
 }
 
 #[derive(Debug, Args)]

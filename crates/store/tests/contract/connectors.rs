@@ -3,7 +3,6 @@
 use crate::common::world;
 use chrono::TimeDelta;
 use domain::connector::*;
-use domain::*;
 use store::connectors::{self, ConnectorChanges, NewConnector, OperationFilter, RecordFilter};
 use store::testing::TestDb;
 use store::{Db, PageRequest, StoreError, now};

@@ -1,5 +1,6 @@
 //! One module per command.
 
+mod connectors;
 mod demo;
 mod demo_trackers;
 pub mod import;
@@ -42,6 +43,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Command::Mapping(cmd) => integrations::mapping(config, cmd).await,
                 Command::Assignment(cmd) => integrations::assignment(config, cmd).await,
                 Command::Push(args) => push::run(config, args).await,
+                Command::Connector(cmd) => connectors::connector(config, cmd).await,
+                Command::Record(cmd) => connectors::record(config, cmd).await,
                 Command::Openapi | Command::Demo(_) | Command::Simulate(_) => unreachable!("handled above"),
             }
         }
