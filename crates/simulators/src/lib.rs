@@ -14,6 +14,7 @@ pub mod common;
 pub mod github;
 pub mod gitlab;
 pub mod jira;
+pub mod scanners;
 pub mod servicenow;
 
 pub use common::{Fault, Faults, RequestLog, SimServer, SlidingWindow, WebhookOutbox};
