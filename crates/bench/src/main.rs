@@ -74,6 +74,9 @@ enum Command {
         /// Jobs run at once.
         #[arg(long, default_value_t = 4)]
         workers: usize,
+        /// Create tickets one request each even where the tracker has a bulk API.
+        #[arg(long)]
+        no_bulk: bool,
         /// As for `import`.
         #[arg(long)]
         database: Option<String>,
@@ -131,12 +134,12 @@ async fn main() -> anyhow::Result<()> {
         Command::Import { scan_type, database, reimports, file } => {
             import(&scan_type, database, reimports, &file).await?;
         }
-        Command::Push { vendor, findings, scale, workers, database } => {
-            let vendor = domain::tracker::Vendor::parse(&vendor).context("unknown vendor; use github or gitlab")?;
+        Command::Push { vendor, findings, scale, workers, no_bulk, database } => {
+            let vendor = domain::tracker::Vendor::parse(&vendor).context("unknown vendor; use github, gitlab, jira, azure-devops or servicenow")?;
             anyhow::ensure!(scale > 0.0 && scale <= 1.0, "--scale must be in (0, 1]");
             let (db, backend, dir) = fresh_db(&database).await?;
             let app = engine::App::new(db.clone(), secrets::Cipher::new(&secrets::MasterKey::generate()), engine::Settings::new("http://bench"));
-            push::run(&app, backend, &push::Options { findings, vendor, scale, workers }).await?;
+            push::run(&app, backend, &push::Options { findings, vendor, scale, workers, no_bulk }).await?;
             drop_db(&database, &db, &dir).await?;
         }
     }

@@ -23,13 +23,15 @@ pub struct Options {
     pub vendor: Vendor,
     pub scale: f64,
     pub workers: usize,
+    pub no_bulk: bool,
 }
 
 pub async fn run(app: &engine::App, backend: &str, o: &Options) -> anyhow::Result<()> {
     let loopback = "127.0.0.1:0".parse().expect("a loopback address");
     // The simulator lives as long as this function (dropping it stops its server).
     let _sim: Box<dyn std::any::Any + Send>;
-    let (location, token, target, sim_requests, overrides): (String, &str, MappingTarget, simulators::RequestLog, Vec<RateLimitOverride>) =
+    let token = |t: &str| CredentialsInput::token(SecretString::from(t.to_owned()));
+    let (location, credentials, target, sim_requests, overrides): (String, CredentialsInput, MappingTarget, simulators::RequestLog, Vec<RateLimitOverride>) =
         match o.vendor {
             Vendor::GitHub => {
                 let sim = simulators::github::GitHubSim::start_seeded(loopback).await?;
@@ -37,13 +39,12 @@ pub async fn run(app: &engine::App, backend: &str, o: &Options) -> anyhow::Resul
                 let location = sim.location("acme");
                 let requests = sim.requests().clone();
                 _sim = Box::new(sim);
-                let b = trackers::limit::budgets(Vendor::GitHub);
                 (
                     location,
-                    simulators::github::BOT_TOKEN,
+                    token(simulators::github::BOT_TOKEN),
                     MappingTarget::GitHub { repository: "storefront".into(), project_number: Some(1) },
                     requests,
-                    scaled(&b, o.scale),
+                    scaled(o.vendor, o.scale),
                 )
             }
             Vendor::GitLab => {
@@ -52,10 +53,69 @@ pub async fn run(app: &engine::App, backend: &str, o: &Options) -> anyhow::Resul
                 let location = sim.location();
                 let requests = sim.requests().clone();
                 _sim = Box::new(sim);
-                let b = trackers::limit::budgets(Vendor::GitLab);
-                (location, "glpat-simulatorBotToken0000", MappingTarget::GitLab { project: "acme/mobile-backend".into() }, requests, scaled(&b, o.scale))
+                (
+                    location,
+                    token("glpat-simulatorBotToken0000"),
+                    MappingTarget::GitLab { project: "acme/mobile-backend".into() },
+                    requests,
+                    scaled(o.vendor, o.scale),
+                )
             }
-            other => anyhow::bail!("no {} simulator yet", other.label()),
+            // Jira, Azure DevOps and ServiceNow publish no fixed request counts (Jira's burst
+            // limits, Azure DevOps' TSTUs and ServiceNow's admin-set rules are dynamic), so their
+            // simulators run without limits and the instance keeps its own modest pace, scaled.
+            Vendor::Jira => {
+                use simulators::jira::*;
+                let sim = JiraSim::start_seeded(loopback).await?;
+                sim.set_limits(Limits { burst: 0, per_issue_writes: 0, ..Default::default() });
+                let location = sim.location();
+                let requests = sim.requests().clone();
+                _sim = Box::new(sim);
+                let credentials = CredentialsInput {
+                    username: Some(BOT_EMAIL.into()),
+                    password: Some(SecretString::from(BOT_API_TOKEN.to_owned())),
+                    ..Default::default()
+                };
+                let target = MappingTarget::Jira {
+                    project: "APP".into(),
+                    issue_type: "Bug".into(),
+                    space: Default::default(),
+                    components: vec![],
+                    priority: true,
+                    delete_rejected: false,
+                    close_security_issue_when_done: false,
+                    sync_comments: false,
+                };
+                (location, credentials, target, requests, scaled(o.vendor, o.scale))
+            }
+            Vendor::AzureDevops => {
+                use simulators::azure_devops::*;
+                let sim = AzureDevOpsSim::start_seeded(loopback).await?;
+                sim.set_limits(Limits { tstu_limit: 0, ..Default::default() });
+                let location = sim.location();
+                let requests = sim.requests().clone();
+                _sim = Box::new(sim);
+                let target = MappingTarget::AzureDevops { project: "Platform".into(), work_item_type: "Issue".into(), area_path: None };
+                (location, token(BOT_PAT), target, requests, scaled(o.vendor, o.scale))
+            }
+            Vendor::ServiceNow => {
+                use simulators::servicenow::*;
+                let sim = ServiceNowSim::start_seeded(loopback).await?;
+                let location = sim.location();
+                let requests = sim.requests().clone();
+                _sim = Box::new(sim);
+                let credentials = CredentialsInput {
+                    oauth: Some(engine::integrations::credentials::OAuthInput {
+                        client_id: CLIENT_ID.into(),
+                        client_secret: SecretString::from(CLIENT_SECRET.to_owned()),
+                        refresh_token: SecretString::from(BOT_REFRESH_TOKEN.to_owned()),
+                        token_url: None,
+                    }),
+                    ..Default::default()
+                };
+                let target = MappingTarget::ServiceNow { table: "incident".into(), assignment_group: None };
+                (location, credentials, target, requests, scaled(o.vendor, o.scale))
+            }
         };
 
     let mut tx = app.db().begin().await?;
@@ -66,8 +126,8 @@ pub async fn run(app: &engine::App, backend: &str, o: &Options) -> anyhow::Resul
             vendor: o.vendor,
             label: "bench".into(),
             location,
-            credentials: CredentialsInput::token(SecretString::from(token.to_owned())),
-            settings: InstanceSettings { rate_limits: overrides.clone() },
+            credentials,
+            settings: InstanceSettings { rate_limits: overrides.clone(), no_bulk: o.no_bulk },
         },
     )
     .await?;
@@ -119,11 +179,12 @@ pub async fn run(app: &engine::App, backend: &str, o: &Options) -> anyhow::Resul
     let budgets = engine::integrations::clients::instance_budgets(&instance);
     let bound = trackers::limit::time_to_create(&budgets, &vec![0; budgets.len()], o.vendor, o.findings as u64);
     println!(
-        "{backend}, {} simulator with its documented limits on a clock sped up {:.0}×: {} findings, {} workers",
+        "{backend}, {} simulator with its documented limits on a clock sped up {:.0}×: {} findings, {} workers, {}",
         o.vendor.label(),
         1.0 / o.scale,
         o.findings,
-        o.workers
+        o.workers,
+        if instance.settings.bulk_size(o.vendor) > 1 { "bulk creates" } else { "one create request per ticket" }
     );
     for r in &overrides {
         println!("  limit {:<16} {} per {:.3} s", r.name, r.limit, r.per_seconds);
@@ -160,8 +221,8 @@ pub async fn run(app: &engine::App, backend: &str, o: &Options) -> anyhow::Resul
 }
 
 /// The vendor's budgets with every window multiplied by `scale`.
-fn scaled(budgets: &[trackers::limit::Budget], scale: f64) -> Vec<RateLimitOverride> {
-    budgets
+fn scaled(vendor: Vendor, scale: f64) -> Vec<RateLimitOverride> {
+    trackers::limit::budgets(vendor)
         .iter()
         .map(|b| RateLimitOverride { name: b.name.to_owned(), limit: b.limit, per_seconds: b.per.as_secs_f64() * scale })
         .collect()

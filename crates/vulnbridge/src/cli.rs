@@ -61,7 +61,7 @@ pub enum InstanceCommand {
     /// never from the command line (where other users of the machine could see it).
     #[command(after_help = "Examples:\n  echo \"$GITHUB_TOKEN\" | vulnbridge instance add --vendor github --label 'GitHub acme' --location https://github.com/acme --token-stdin\n  echo \"$JIRA_API_TOKEN\" | vulnbridge instance add --vendor jira --label Jira --location https://acme.atlassian.net --username me@acme.com --token-stdin\n  vulnbridge instance add --vendor servicenow --label ServiceNow --location https://acme.service-now.com --oauth-client-id ID --oauth-client-secret-env SN_SECRET --oauth-refresh-token-env SN_REFRESH")]
     Add {
-        /// github or gitlab.
+        /// github, gitlab, jira, azure-devops or servicenow.
         #[arg(long, value_parser = parse_vendor)]
         vendor: domain::tracker::Vendor,
         #[arg(long)]
@@ -93,6 +93,9 @@ pub enum InstanceCommand {
         /// Replace a documented rate limit: NAME=LIMIT/SECONDS (e.g. content-hour=1000/3600).
         #[arg(long = "rate-limit", value_name = "NAME=LIMIT/SECONDS", value_parser = parse_rate_limit)]
         rate_limits: Vec<domain::tracker::RateLimitOverride>,
+        /// Create tickets one request each, even where the tracker has a bulk API.
+        #[arg(long)]
+        no_bulk: bool,
     },
     /// List instances.
     List,
@@ -331,7 +334,7 @@ pub struct PushArgs {
 
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
-    /// github or gitlab.
+    /// github, gitlab, jira, azure-devops or servicenow.
     #[arg(value_parser = parse_vendor)]
     pub vendor: domain::tracker::Vendor,
     /// Address to serve on.

@@ -60,6 +60,35 @@ pub fn is_echo(change: &RemoteChange, sent: &[&TicketFields]) -> bool {
     }) || matches!(change, RemoteChange::Comment { body } if body.trim_end().ends_with(COMMENT_SIGNATURE))
 }
 
+/// How long after a push our own account's status changes may still be steps of it: webhooks
+/// arrive late, and a workflow walked in several transitions reports each one.
+pub const PASSING_STEP_WINDOW: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
+
+/// Is this status change a step on the way to the status we are sending (or just sent)?
+/// Reaching a Jira status may take several transitions (To Do → In Progress → Done), and the
+/// tracker reports each; the intermediate ones match nothing we sent, yet must not reopen or
+/// close findings. A step is made by vulnbridge's own account (`account`, learnt by "check
+/// connection") while a push is in flight or shortly after one. Unknown account: only while a
+/// push is in flight — never guess that a person's change is ours.
+pub fn is_passing_step(
+    change: &RemoteChange,
+    pushing: bool,
+    last_pushed_at: Option<chrono::DateTime<chrono::Utc>>,
+    actor: Option<&str>,
+    account: Option<&str>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> bool {
+    if !matches!(change, RemoteChange::Status { .. } | RemoteChange::Field { .. }) {
+        return false;
+    }
+    let ours = match (actor, account) {
+        (Some(actor), Some(account)) => actor.trim().eq_ignore_ascii_case(account.trim()),
+        (_, None) => return pushing,
+        (None, Some(_)) => false,
+    };
+    ours && (pushing || last_pushed_at.is_some_and(|at| now - at <= PASSING_STEP_WINDOW))
+}
+
 /// The status a finding (currently `current`) takes after a tracker change, or `None` when it
 /// keeps its status. The rules:
 /// - closed as done (or without a reason): an open finding becomes the mapping's
@@ -161,6 +190,27 @@ mod tests {
             status: FieldValue::new("Status", status),
             state,
             custom: Default::default(),
+        }
+    }
+
+    #[test]
+    fn our_own_workflow_steps_are_not_changes() {
+        let now = chrono::Utc::now();
+        let step = RemoteChange::Status { value: "In Progress".into(), state: TicketState::Open };
+        let bot = Some("bot@acme.com");
+        // In flight, or just pushed, by our account: a step.
+        assert!(is_passing_step(&step, true, None, Some("BOT@acme.com"), bot, now));
+        assert!(is_passing_step(&step, false, Some(now - chrono::TimeDelta::seconds(30)), Some("bot@acme.com"), bot, now));
+        // Long after the push, or by someone else: a real change.
+        assert!(!is_passing_step(&step, false, Some(now - chrono::TimeDelta::minutes(10)), Some("bot@acme.com"), bot, now));
+        assert!(!is_passing_step(&step, true, Some(now), Some("carol@acme.com"), bot, now));
+        assert!(!is_passing_step(&step, true, Some(now), None, bot, now));
+        // Account unknown: only while a push is in flight.
+        assert!(is_passing_step(&step, true, None, Some("carol@acme.com"), None, now));
+        assert!(!is_passing_step(&step, false, Some(now), Some("bot@acme.com"), None, now));
+        // Closes, reopens, comments and deletes are never steps.
+        for other in [RemoteChange::Reopened, RemoteChange::Closed { reason: None }, RemoteChange::Deleted, RemoteChange::Comment { body: "x".into() }] {
+            assert!(!is_passing_step(&other, true, Some(now), Some("bot@acme.com"), bot, now));
         }
     }
 

@@ -32,6 +32,11 @@ pub struct InstanceSettings {
     /// Server and self-managed GitLab admins set their own). Unnamed buckets keep the defaults.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rate_limits: Vec<RateLimitOverride>,
+    /// Create new tickets one request each even where the tracker has a bulk API (Jira's bulk
+    /// create, Azure DevOps `$batch`, ServiceNow's Batch API) — for instances where a proxy or
+    /// an ACL blocks that endpoint. Off by default: bulk creates cost far fewer requests.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_bulk: bool,
 }
 
 /// One rate-limit bucket's limit: at most `limit` requests per `per_seconds`.
@@ -47,6 +52,11 @@ pub struct RateLimitOverride {
 }
 
 impl InstanceSettings {
+    /// How many new tickets one create request carries on this instance (1: one at a time).
+    pub fn bulk_size(&self, vendor: super::Vendor) -> usize {
+        if self.no_bulk { 1 } else { vendor.bulk_size() }
+    }
+
     pub fn check(&self) -> Result<(), ValidationError> {
         for (i, r) in self.rate_limits.iter().enumerate() {
             let field = format!("settings.rate_limits[{i}]");
@@ -193,9 +203,9 @@ mod tests {
 
     #[test]
     fn rate_limit_overrides_are_checked() {
-        let s = InstanceSettings { rate_limits: vec![RateLimitOverride { name: "content-minute".into(), limit: 0, per_seconds: 60.0 }] };
+        let s = InstanceSettings { rate_limits: vec![RateLimitOverride { name: "content-minute".into(), limit: 0, per_seconds: 60.0 }], ..Default::default() };
         assert_eq!(s.check().unwrap_err().field, "settings.rate_limits[0].limit");
-        let s = InstanceSettings { rate_limits: vec![RateLimitOverride { name: "x".into(), limit: 1, per_seconds: 0.0 }] };
+        let s = InstanceSettings { rate_limits: vec![RateLimitOverride { name: "x".into(), limit: 1, per_seconds: 0.0 }], ..Default::default() };
         assert_eq!(s.check().unwrap_err().field, "settings.rate_limits[0].per_seconds");
     }
 }

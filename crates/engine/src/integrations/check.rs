@@ -26,6 +26,19 @@ pub async fn check(app: &App, instance: &Instance, mapping: Option<&Mapping>) ->
     Ok(report)
 }
 
+/// Learns whose account the credentials are, in the background, after an instance is added or
+/// its credentials change: inbound sync tells vulnbridge's own workflow steps from people's
+/// changes by it. Best effort — a tracker that is down now is checked again by "check
+/// connection".
+pub fn learn_account(app: &App, instance: Instance) {
+    let app = app.clone();
+    tokio::spawn(async move {
+        if let Err(e) = check(&app, &instance, None).await {
+            tracing::debug!(instance = %instance.id, error = %format!("{e:#}"), "could not learn the instance's account");
+        }
+    });
+}
+
 /// Registers (or refreshes) the tracker's webhook for a mapping's project, pointing at this
 /// server's `/webhooks/{instance}/` with the instance's secret. Returns the URL.
 pub async fn register_webhook(app: &App, mapping: &Mapping) -> Result<String, TrackerError> {

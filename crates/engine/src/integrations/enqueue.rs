@@ -166,7 +166,10 @@ async fn into_jobs(c: &mut impl AsConn, decided: Vec<(MappingId, Subject, Trigge
     let mut jobs = Vec::new();
     for (m, s, t, linked) in decided {
         if !vendors.contains_key(&m) {
-            let size = store::mappings::get(c, m).await.map(|x| x.vendor.bulk_size()).unwrap_or(1);
+            let size = match store::mappings::get(c, m).await {
+                Ok(mapping) => store::instances::get(c, mapping.instance).await.map(|i| i.settings.bulk_size(i.vendor)).unwrap_or(1),
+                Err(_) => 1,
+            };
             vendors.insert(m, size);
         }
         if !linked && vendors[&m] > 1 {

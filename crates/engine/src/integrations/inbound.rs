@@ -2,13 +2,14 @@
 //!
 //! For each event, in one transaction: a delivery seen before is skipped (trackers retry); an
 //! event about a ticket we do not own is ignored (one indexed lookup); an echo of our own write
-//! (the change matches what we last sent or are sending) changes nothing; otherwise the ticket's remote state is recorded and the mapping's
+//! (the change matches what we last sent or are sending, or is a workflow step our account
+//! took on the way there) changes nothing; otherwise the ticket's remote state is recorded and the mapping's
 //! inbound rules (`domain::tracker::inbound`) decide each finding's new status. Findings that
 //! change are pushed on as any change is (their other tickets follow).
 
 use super::enqueue;
 use crate::App;
-use domain::tracker::inbound::{is_echo, remote_fields_after, status_after};
+use domain::tracker::inbound::{is_echo, is_passing_step, remote_fields_after, status_after};
 use domain::tracker::{
     Instance, JiraSpace, LinkState, Mapping, MappingConfig, MappingTarget, RemoteChange, RemoteState, Subject, Ticket,
     TicketChange, TicketState,
@@ -64,6 +65,10 @@ async fn apply_one(app: &App, instance: &Instance, e: InboundEvent) -> anyhow::R
     // vulnbridge their own token, and their own changes in the tracker must still count.
     let sent: Vec<_> = ticket.last_sent.iter().chain(ticket.sending.iter()).collect();
     if is_echo(&e.change, &sent) {
+        tx.commit().await?;
+        return Ok(Applied::Echo);
+    }
+    if is_passing_step(&e.change, ticket.sending.is_some(), ticket.last_pushed_at, e.actor.as_deref(), instance.account.as_deref(), now) {
         tx.commit().await?;
         return Ok(Applied::Echo);
     }

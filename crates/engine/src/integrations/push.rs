@@ -61,6 +61,8 @@ struct Shared<'a> {
     job: JobContext,
     mapping: Mapping,
     client: Arc<dyn Tracker>,
+    /// New tickets per create request: the client's bulk size unless the instance says no.
+    bulk_size: usize,
     installation: String,
     actor: String,
 }
@@ -99,7 +101,8 @@ impl<'a> Shared<'a> {
             }
         };
         let actor = by.map(str::to_owned).unwrap_or_else(|| "vulnbridge".to_owned());
-        Ok(Ok(Shared { app, job, mapping, client, installation, actor }))
+        let bulk_size = if instance.settings.no_bulk { 1 } else { client.bulk_size().max(1) };
+        Ok(Ok(Shared { app, job, mapping, client, bulk_size, installation, actor }))
     }
 
     /// Loads a subject and renders what its ticket should show. `Ok(Err(outcome))`: nothing
@@ -220,11 +223,15 @@ pub async fn run_batch(app: &App, req: &PushBatch, job: JobContext) -> Result<Ba
             },
         }
     }
-    let size = s.client.bulk_size().max(1);
-    for chunk in creates.chunks(size) {
+    for chunk in creates.chunks(s.bulk_size) {
         let items: Vec<(TicketFields, Marker)> = chunk.iter().map(|(c, _)| (c.desired.clone(), c.marker.clone())).collect();
         let mut progress: Vec<Progress> = vec![Progress::default(); chunk.len()];
-        let results = s.client.create_many(&s.mapping.config, &items, &mut progress).await;
+        let results = if let [(fields, marker)] = items.as_slice() {
+            // One ticket: the plain create (a bulk request of one costs the same and says less).
+            vec![s.client.create(&s.mapping.config, fields, marker, &mut progress[0]).await]
+        } else {
+            s.client.create_many(&s.mapping.config, &items, &mut progress).await
+        };
         for (((ctx, t), p), r) in chunk.iter().zip(progress).zip(results) {
             let outcome = ctx.finish_create(t, p, r).await;
             ctx.unlock(t).await;

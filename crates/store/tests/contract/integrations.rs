@@ -137,7 +137,7 @@ async fn instances_keep_secrets_apart_and_labels_unique(t: TestDb) {
     .await
     .unwrap();
     assert_eq!(changed.account, None, "new credentials may belong to another account");
-    let settings = InstanceSettings { rate_limits: vec![RateLimitOverride { name: "content-minute".into(), limit: 8, per_seconds: 0.6 }] };
+    let settings = InstanceSettings { rate_limits: vec![RateLimitOverride { name: "content-minute".into(), limit: 8, per_seconds: 0.6 }], ..Default::default() };
     let changed = instances::update(&mut conn, i.id, InstanceChanges { settings: Some(settings.clone()), ..Default::default() }).await.unwrap();
     assert_eq!(changed.settings, settings);
     assert_eq!(instances::list(&mut conn).await.unwrap().len(), 1);

@@ -73,27 +73,77 @@ impl Graph {
         self.edges.get(&status.to_lowercase())
     }
 
-    /// The transitions from `from` to `target` the cache knows: none needed, one, or two.
+    /// The shortest chain of known transitions from `from` to `target` (none needed when
+    /// already there), at most `MAX_STEPS` long; `None` when what was learned has no way.
     pub fn path(&self, from: &str, target: &str) -> Option<Vec<Transition>> {
         if from.eq_ignore_ascii_case(target) {
             return Some(Vec::new());
         }
-        let first = self.from(from)?;
-        if let Some(t) = first
-            .iter()
-            .find(|t| t.to.name.eq_ignore_ascii_case(target))
-        {
-            return Some(vec![t.clone()]);
+        self.search(from, |t| t.to.name.eq_ignore_ascii_case(target))
+    }
+
+    /// The shortest known chain from `from` to a status whose ways out are not known yet (and
+    /// not in `skip`), preferring in-progress statuses at equal distance: where exploring the
+    /// workflow goes next.
+    pub fn path_to_unexplored(&self, from: &str, skip: &[String]) -> Option<Vec<Transition>> {
+        for rank in 0..3 {
+            let found = self.search(from, |t| {
+                let name = t.to.name.to_lowercase();
+                !self.edges.contains_key(&name) && !skip.contains(&name) && category_rank(&t.to) == rank
+            });
+            if found.is_some() {
+                return found;
+            }
         }
-        first.iter().find_map(|t1| {
-            let t2 = self
-                .from(&t1.to.name)?
-                .iter()
-                .find(|t| t.to.name.eq_ignore_ascii_case(target))?;
-            Some(vec![t1.clone(), t2.clone()])
-        })
+        None
+    }
+
+    /// Breadth first over known transitions by status (lower-case names): the shortest chain,
+    /// at most `MAX_STEPS` long, ending with a transition `goal` accepts.
+    fn search(&self, from: &str, goal: impl Fn(&Transition) -> bool) -> Option<Vec<Transition>> {
+        let start = from.to_lowercase();
+        let mut came_from: HashMap<String, (String, Transition)> = HashMap::new();
+        let mut frontier = vec![start.clone()];
+        for _ in 0..MAX_STEPS {
+            let mut next = Vec::new();
+            for status in &frontier {
+                for t in self.edges.get(status).into_iter().flatten() {
+                    let to = t.to.name.to_lowercase();
+                    if to == start || came_from.contains_key(&to) {
+                        continue;
+                    }
+                    came_from.insert(to.clone(), (status.clone(), t.clone()));
+                    if goal(t) {
+                        let mut path = Vec::new();
+                        let mut at = to;
+                        while let Some((prev, t)) = came_from.get(&at) {
+                            path.push(t.clone());
+                            at = prev.clone();
+                        }
+                        path.reverse();
+                        return Some(path);
+                    }
+                    next.push(to);
+                }
+            }
+            frontier = next;
+        }
+        None
     }
 }
+
+/// In-progress statuses first, then new ones, then done ones (which rarely lead on).
+fn category_rank(s: &Status) -> u8 {
+    match s.category.as_ref().map(|c| c.key.as_str()) {
+        Some("indeterminate") => 0,
+        Some("new") => 1,
+        _ => 2,
+    }
+}
+
+/// The longest chain of transitions vulnbridge takes to reach a status. Real workflows reach
+/// any status in a handful; a longer chain means the mapping names the wrong status.
+pub const MAX_STEPS: usize = 6;
 
 /// The client's caches. Each lock is held only to copy in or out.
 #[derive(Debug, Default)]
@@ -270,7 +320,7 @@ mod tests {
     }
 
     #[test]
-    fn paths_of_up_to_two_transitions_come_from_what_was_learned() {
+    fn the_shortest_path_comes_from_what_was_learned() {
         let c = Cache::default();
         c.learn(
             "SEC",
@@ -297,6 +347,23 @@ mod tests {
             .path("To Do", "Done")
             .map(|p| p.into_iter().map(|t| t.id).collect());
         assert_eq!(ids, Some(vec!["21".to_owned(), "31".to_owned()]));
+        // Exploring from Won't Do when only To Do and Won't Do are known: through To Do to
+        // In Progress, whose ways out are unknown.
+        let explore = Cache::default();
+        explore.learn("SEC", "Bug", &st("To Do"), &[tr("21", "In Progress"), tr("41", "Won't Do")]);
+        explore.learn("SEC", "Bug", &st("Won't Do"), &[tr("51", "To Do")]);
+        let ids: Option<Vec<String>> =
+            explore.graph("SEC", "Bug").path_to_unexplored("Won't Do", &[]).map(|p| p.into_iter().map(|t| t.id).collect());
+        assert_eq!(ids, Some(vec!["51".to_owned(), "21".to_owned()]));
+        assert_eq!(explore.graph("SEC", "Bug").path_to_unexplored("Won't Do", &["in progress".to_owned()]), None);
+        // Won't Do → To Do → In Progress → Done: three, once Won't Do's way out is known.
+        assert_eq!(c.graph("SEC", "Bug").path("Won't Do", "Done"), None);
+        c.learn("SEC", "Bug", &st("Won't Do"), &[tr("51", "To Do")]);
+        let ids: Option<Vec<String>> = c
+            .graph("SEC", "Bug")
+            .path("won't do", "Done")
+            .map(|p| p.into_iter().map(|t| t.id).collect());
+        assert_eq!(ids, Some(vec!["51".to_owned(), "21".to_owned(), "31".to_owned()]));
         c.forget("SEC", "Bug");
         assert!(c.graph("SEC", "Bug").edges.is_empty());
     }

@@ -1,12 +1,15 @@
 //! Moving an issue to the status a mapping names, through the project's workflow: Jira sets
 //! statuses only by transitions, and transition ids are per workflow. The client reads the
-//! issue's status with its available transitions, takes the one leading to the target, or a
-//! path of two (through a status whose transitions it knows, or else one it tries — going back
-//! if the target is not reachable from there). What it learns is cached per project and issue
-//! type, and forgotten when Jira refuses a cached transition.
+//! issue's status with its available transitions and takes the shortest chain the workflow as
+//! learned so far allows. When what it knows has no way, it explores: it takes a transition
+//! to a status whose ways out it has not seen (in-progress ones first), reads them, and plans
+//! again — and if the target turns out unreachable, it goes back to where the issue was. What
+//! it learns is cached per project and issue type (reading another user's workflow needs
+//! admin rights, so learning as it goes is the only way), and forgotten when Jira refuses a
+//! cached transition.
 
 use super::api::{Api, Status, Transition, segment};
-use super::meta::Cache;
+use super::meta::{Cache, MAX_STEPS};
 use crate::{RequestClass, TrackerError};
 use reqwest::Method;
 use serde::Deserialize;
@@ -72,7 +75,7 @@ fn stale(e: &TrackerError) -> bool {
 
 fn no_path(project: &str, from: &str, target: &str) -> TrackerError {
     TrackerError::Misconfigured(format!(
-        "no transition leads from \"{from}\" to \"{target}\" in project {project}'s workflow (vulnbridge follows at most two transitions)"
+        "no transition leads from \"{from}\" to \"{target}\" in project {project}'s workflow (vulnbridge follows at most {MAX_STEPS} transitions)"
     ))
 }
 
@@ -149,44 +152,36 @@ async fn attempt(
     {
         return take(api, t.key, direct).await;
     }
-    let graph = cache.graph(t.project, t.issue_type);
-    if let Some(path) = graph.path(&here.status.name, target.trim()) {
-        for step in &path {
+    let target = target.trim();
+    let origin = here.status.name.clone();
+    let mut here = here;
+    let mut steps = 0;
+    let mut visited: Vec<String> = vec![origin.to_lowercase()];
+    loop {
+        let graph = cache.graph(t.project, t.issue_type);
+        if let Some(path) = graph.path(&here.status.name, target) {
+            for step in &path {
+                take(api, t.key, step).await?;
+            }
+            return Ok(());
+        }
+        // Explore: go to the nearest status whose ways out are unknown and read them.
+        let next = graph.path_to_unexplored(&here.status.name, &visited).filter(|p| steps + p.len() <= MAX_STEPS);
+        let Some(chain) = next else {
+            // Nothing left to learn: put the issue back where it was.
+            if let Some(back) = graph.path(&here.status.name, &origin) {
+                for step in &back {
+                    take(api, t.key, step).await?;
+                }
+            }
+            return Err(no_path(t.project, &origin, target));
+        };
+        for step in &chain {
             take(api, t.key, step).await?;
+            steps += 1;
         }
-        return Ok(());
+        here = read(api, cache, t).await?;
+        visited.push(here.status.name.to_lowercase());
     }
-    // Intermediate statuses whose ways out are unknown: try them, in-progress ones first (done
-    // statuses rarely lead on).
-    let mut unknown: Vec<&Transition> = here
-        .transitions
-        .iter()
-        .filter(|x| graph.from(&x.to.name).is_none())
-        .collect();
-    unknown.sort_by_key(|x| match x.to.category.as_ref().map(|c| c.key.as_str()) {
-        Some("indeterminate") => 0,
-        Some("new") => 1,
-        _ => 2,
-    });
-    for first in unknown {
-        take(api, t.key, first).await?;
-        let there = read(api, cache, t).await?;
-        if let Some(second) = there
-            .transitions
-            .iter()
-            .find(|x| x.to.name.eq_ignore_ascii_case(target.trim()))
-        {
-            return take(api, t.key, second).await;
-        }
-        // Not from here: back to where it was, if the workflow allows, and try the next.
-        match there
-            .transitions
-            .iter()
-            .find(|x| x.to.name.eq_ignore_ascii_case(&here.status.name))
-        {
-            Some(back) => take(api, t.key, back).await?,
-            None => return Err(no_path(t.project, &here.status.name, target.trim())),
-        }
-    }
-    Err(no_path(t.project, &here.status.name, target.trim()))
 }
+

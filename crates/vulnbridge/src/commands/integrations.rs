@@ -84,6 +84,7 @@ pub async fn instance(config: Config, cmd: InstanceCommand) -> anyhow::Result<()
             oauth_refresh_token_env,
             oauth_token_url,
             rate_limits,
+            no_bulk,
         } => {
             let credentials = match (oauth_client_id, username) {
                 (Some(client_id), _) => {
@@ -109,7 +110,7 @@ pub async fn instance(config: Config, cmd: InstanceCommand) -> anyhow::Result<()
                 },
                 (None, None) => CredentialsInput::token(read_token(token_stdin, token_env.as_deref())?),
             };
-            let input = NewInstanceInput { vendor, label, location, credentials, settings: InstanceSettings { rate_limits } };
+            let input = NewInstanceInput { vendor, label, location, credentials, settings: InstanceSettings { rate_limits, no_bulk } };
             let mut tx = app.db().begin().await?;
             let (i, secret) = configure::create_instance(&app, &mut tx, input).await?;
             tx.commit().await?;

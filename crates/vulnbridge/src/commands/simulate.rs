@@ -3,32 +3,32 @@
 //! vulnbridge by hand: point an instance at the URL it prints.
 
 use crate::cli::SimulateArgs;
-use anyhow::{Context, bail};
+use anyhow::Context;
 use domain::tracker::Vendor;
 use std::net::SocketAddr;
 
 pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
     let bind: SocketAddr = args.bind.parse().with_context(|| format!("'{}' is not an address like 127.0.0.1:9001", args.bind))?;
-    let summary = match args.vendor {
-        Vendor::GitHub => {
-            let sim = simulators::github::GitHubSim::start_seeded(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
-            let s = sim.summary();
-            print(&s);
-            wait().await;
-            drop(sim);
-            return Ok(());
+    let listen = |e: std::io::Error| anyhow::Error::new(e).context(format!("cannot listen on {bind}"));
+    // Each simulator stops when dropped, so it is kept alive until Ctrl-C.
+    match args.vendor {
+        Vendor::GitHub => serve(simulators::github::GitHubSim::start_seeded(bind).await.map_err(listen)?, |s| s.summary()).await,
+        Vendor::GitLab => serve(simulators::gitlab::GitLabSim::start_seeded(bind).await.map_err(listen)?, |s| s.summary()).await,
+        Vendor::Jira => serve(simulators::jira::JiraSim::start_seeded(bind).await.map_err(listen)?, |s| s.summary()).await,
+        Vendor::AzureDevops => {
+            serve(simulators::azure_devops::AzureDevOpsSim::start_seeded(bind).await.map_err(listen)?, |s| s.summary()).await
         }
-        Vendor::GitLab => {
-            let sim = simulators::gitlab::GitLabSim::start_seeded(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
-            let s = sim.summary();
-            print(&s);
-            wait().await;
-            drop(sim);
-            return Ok(());
+        Vendor::ServiceNow => {
+            serve(simulators::servicenow::ServiceNowSim::start_seeded(bind).await.map_err(listen)?, |s| s.summary()).await
         }
-        other => other,
-    };
-    bail!("there is no {} simulator in this version (github and gitlab are)", summary.label())
+    }
+    Ok(())
+}
+
+async fn serve<S>(sim: S, summary: impl Fn(&S) -> String) {
+    print(&summary(&sim));
+    wait().await;
+    drop(sim);
 }
 
 fn print(summary: &str) {

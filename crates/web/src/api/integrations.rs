@@ -114,6 +114,7 @@ async fn create_instance(
     let mut tx = s.app.db().begin().await?;
     let (instance, secret) = configure::create_instance(&s.app, &mut tx, input).await?;
     tx.commit().await?;
+    check::learn_account(&s.app, instance.clone());
     let out = instance_out(&s, instance, 0);
     Ok((StatusCode::CREATED, Json(InstanceCreated { instance: out, webhook_secret: secret.expose_secret().to_owned() })))
 }
@@ -145,9 +146,13 @@ async fn update_instance(
 ) -> ApiResult<Json<InstanceOut>> {
     require_global(&actor, Action::Administer, "changing an integration instance")?;
     let mut tx = s.app.db().begin().await?;
+    let learn = patch.credentials.is_some() || patch.location.is_some();
     let i = configure::update_instance(&s.app, &mut tx, InstanceId(id), patch).await?;
     let n = mappings::list(&mut tx, Some(i.id)).await?.len();
     tx.commit().await?;
+    if learn {
+        check::learn_account(&s.app, i.clone());
+    }
     Ok(Json(instance_out(&s, i, n)))
 }
 
