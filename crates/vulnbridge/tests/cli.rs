@@ -201,12 +201,25 @@ fn demo_seeds_and_reports_its_logins() {
     let o = run(bin().args(["demo", "--no-serve", "--data-dir"]).arg(&data));
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("login      admin"), "{out}");
-    assert!(out.contains("API token  vbt_"), "{out}");
-    // Trackers: tickets pushed to both simulators, and one closed there came back.
-    let pushed = out.lines().find(|l| l.trim_start().starts_with("pushed")).unwrap_or_else(|| panic!("{out}"));
-    assert!(pushed.contains("GitHub issues") && pushed.contains("GitLab issues"), "{pushed}");
-    assert!(out.contains("two-way    dev-alice closed acme/storefront#"), "{out}");
+    let words = |l: &str| l.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+    assert!(out.lines().any(|l| words(l).starts_with(&["login".into(), "admin".into()])), "{out}");
+    assert!(out.lines().any(|l| l.trim().strip_prefix("API token").is_some_and(|t| t.trim().starts_with("vbt_"))), "{out}");
+    // Trackers: tickets pushed to all five simulators, and tickets closed there came back.
+    assert!(out.lines().any(|l| l.trim_start().starts_with("pushed") && l.contains("five trackers")), "{out}");
+    for (tracker, what) in [
+        ("GitHub", "issues (acme/storefront"),
+        ("GitLab", "issues (acme/mobile-backend)"),
+        ("Jira", "security issues (SEC) linked to"),
+        ("Azure DevOps", "work items (acme/Platform"),
+        ("ServiceNow", "incidents for Security Operations"),
+    ] {
+        let line = out.lines().find(|l| l.trim_start().starts_with(tracker) && l.contains(what)).unwrap_or_else(|| panic!("{tracker}: {out}"));
+        let n: usize = line.trim_start()[tracker.len()..].split_whitespace().next().unwrap().parse().unwrap();
+        assert!(n > 0, "{line}");
+    }
+    assert!(out.contains("dev-alice closed acme/storefront#"), "{out}");
+    assert!(out.contains("moved APP-") && out.contains("to Done in Jira"), "{out}");
+    assert!(out.contains("in ServiceNow → its finding is now closed"), "{out}");
     assert!(data.join(".vulnbridge-demo").exists());
     // Running it again starts afresh.
     let o = run(bin().args(["demo", "--no-serve", "--data-dir"]).arg(&data));
@@ -235,8 +248,8 @@ fn demo_serves_its_data() {
     let mut token = None;
     let lines = BufReader::new(server.0.stdout.take().unwrap()).lines();
     for line in lines.map_while(Result::ok) {
-        if let Some(t) = line.trim().strip_prefix("API token  ") {
-            token = Some(t.to_owned());
+        if let Some(t) = line.trim().strip_prefix("API token") {
+            token = Some(t.trim().to_owned());
             break;
         }
     }

@@ -49,14 +49,17 @@ pub async fn run(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
         out!("  {line}");
     }
     out!();
-    out!("  URL        {url}");
-    out!("  API docs   {url}/api/openapi.json");
+    out!("  URL          {url}");
+    out!("  API docs     {url}/api/openapi.json");
     for p in &people {
-        out!("  login      {:<8} {:<22} {}", p.username, p.password, p.note);
+        out!("  login        {:<8} {:<22} {}", p.username, p.password, p.note);
     }
-    out!("  API token  {}", people[0].token);
-    out!("  GitHub     {} (simulated; state at /_sim/state)", trackers.github.base_url());
-    out!("  GitLab     {} (simulated; state at /_sim/state)", trackers.gitlab.base_url());
+    out!("  API token    {}", people[0].token);
+    out!("  GitHub       {} (simulated; state at /_sim/state)", trackers.github.base_url());
+    out!("  GitLab       {} (simulated; state at /_sim/state)", trackers.gitlab.base_url());
+    out!("  Jira         {} (simulated; state at /_sim/state)", trackers.jira.base_url());
+    out!("  Azure DevOps {} (simulated; state at /_sim/state)", trackers.azure_devops.base_url());
+    out!("  ServiceNow   {} (simulated; state at /_sim/state)", trackers.servicenow.base_url());
     out!();
     out!("  Try:  curl -H 'Authorization: Token {}' '{url}/api/v1/findings?severity=critical,high&open=true'", people[0].token);
     out!("        curl -H 'Authorization: Token {}' '{url}/api/v1/integrations/mappings'", people[0].token);
