@@ -191,8 +191,11 @@ pub struct MappingArgs {
     #[arg(long, value_name = "SEVERITY=DAYS,…")]
     pub due_days: Option<String>,
     /// Severity values: info=…,low=…,medium=…,high=…,critical=… (and field=… for the field).
-    #[arg(long, value_name = "KEY=VALUE,…")]
+    #[arg(long, value_name = "KEY=VALUE,…", conflicts_with = "impact_urgency")]
     pub severity: Option<String>,
+    /// ServiceNow: the Impact + Urgency preset (Critical 1/1, High 1/2, Medium 2/2, Low 3/2).
+    #[arg(long)]
+    pub impact_urgency: bool,
     /// Status values: active=…,closed=…,false_positive=…,risk_accepted=…,in_progress=…,awaiting_validation=… (and field=…).
     #[arg(long, value_name = "KEY=VALUE,…")]
     pub status: Option<String>,

@@ -164,6 +164,23 @@ pub fn default_severity_mapping(vendor: Vendor) -> SeverityMapping {
     }
 }
 
+/// ServiceNow's Impact + Urgency preset (seeds/002): each severity sets both, so that
+/// ServiceNow's own priority rule gives the matching priority — Critical 1/1, High 1/2,
+/// Medium 2/2, Low 3/2 (and Info, which the seed leaves out, 3/3).
+pub fn servicenow_impact_urgency_preset() -> SeverityMapping {
+    SeverityMapping {
+        field: IMPACT_URGENCY_FIELD.into(),
+        info: "3/3".into(),
+        low: "3/2".into(),
+        medium: "2/2".into(),
+        high: "1/2".into(),
+        critical: "1/1".into(),
+    }
+}
+
+/// The severity "field" of the ServiceNow preset: values are `impact/urgency`.
+pub const IMPACT_URGENCY_FIELD: &str = "impact+urgency";
+
 pub fn default_status_mapping(vendor: Vendor) -> StatusMapping {
     let (field, v): (&str, [&str; 4]) = match vendor {
         Vendor::AzureDevops => ("/fields/System.State", ["To Do", "Done", "Done", "Done"]),

@@ -17,7 +17,7 @@ pub use instance::{
 };
 pub use mapping::{
     DEFAULT_TITLE_TEMPLATE, InboundMapping, JiraSpace, MappingConfig, MappingTarget, PushFilters, PushMode, SeverityMapping,
-    StatusMapping, default_severity_mapping, default_status_mapping,
+    StatusMapping, IMPACT_URGENCY_FIELD, default_severity_mapping, default_status_mapping, servicenow_impact_urgency_preset,
 };
 pub use plan::{Changes, Part, Plan, Trigger, plan, should_push};
 pub use render::{DUE_DATE, FindingView, GroupView, Place, RenderError, SubjectView, desired_fields};

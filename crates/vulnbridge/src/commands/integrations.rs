@@ -272,10 +272,15 @@ async fn add_mapping(app: &engine::App, a: MappingArgs) -> anyhow::Result<()> {
     if let Some(s) = a.inbound_closed {
         inbound.closed = s;
     }
+    let severity = match (a.impact_urgency, i.vendor) {
+        (true, Vendor::ServiceNow) => Some(domain::tracker::servicenow_impact_urgency_preset()),
+        (true, other) => bail!("--impact-urgency is ServiceNow's preset; {} has none", other.label()),
+        (false, _) => a.severity.as_deref().map(|r| severity_mapping(i.vendor, r)).transpose()?,
+    };
     let input = MappingInput {
         label: a.label,
         target,
-        severity_mapping: a.severity.as_deref().map(|r| severity_mapping(i.vendor, r)).transpose()?,
+        severity_mapping: severity,
         status_mapping: a.status.as_deref().map(|r| status_mapping(i.vendor, r)).transpose()?,
         title_template: a.title_template,
         body_template: None,

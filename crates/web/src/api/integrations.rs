@@ -231,8 +231,10 @@ async fn instance_queue(State(s): State<AppState>, Auth(actor): Auth, ApiPath(id
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct DefaultsQuery {
-    /// `github` or `gitlab`.
+    /// `github`, `gitlab`, `jira`, `azure_devops` or `servicenow`.
     vendor: String,
+    /// ServiceNow: `impact_urgency` for the Impact + Urgency severity preset.
+    preset: Option<String>,
 }
 
 /// A new mapping's defaults for a vendor (DESIGN.md's table), to pre-fill a form.
@@ -262,7 +264,15 @@ async fn mapping_defaults(Auth(actor): Auth, ApiQuery(q): ApiQuery<DefaultsQuery
             ));
         }
     };
-    Ok(Json(MappingConfig::defaults(target)))
+    let mut config = MappingConfig::defaults(target);
+    match (q.preset.as_deref(), config.target.vendor()) {
+        (None, _) => {}
+        (Some("impact_urgency"), Vendor::ServiceNow) => config.severity_mapping = domain::tracker::servicenow_impact_urgency_preset(),
+        (Some(other), _) => {
+            return Err(ApiError::invalid("preset", format!("'{other}' is not a preset of this vendor (ServiceNow has impact_urgency)")));
+        }
+    }
+    Ok(Json(config))
 }
 
 async fn options_for(s: &AppState, instance: &Instance, target: MappingTarget) -> ApiResult<trackers::MappingOptions> {

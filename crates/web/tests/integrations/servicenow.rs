@@ -123,11 +123,13 @@ async fn snow_incidents_both_ways_through_the_business_rule(t: TestDb) {
     s.drain(LONG).await;
     assert_eq!(sn.sim.requests().total(), 0, "{:?}", sn.sim.requests().counts());
 
-    // Another task table: problems.
+    // Another task table, problems, with the Impact + Urgency preset from the defaults.
+    let preset = s.get("/api/v1/integrations/mapping-defaults?vendor=servicenow&preset=impact_urgency").await;
+    assert_eq!(preset["severity_mapping"]["critical"], "1/1", "{preset}");
     let p = mapping(
         &s,
         json!({"instance": sn.instance, "label": "problems", "target": {"vendor": "servicenow", "table": "problem"},
-               "severity_mapping": {"field": "Impact", "info": "3", "low": "3", "medium": "2", "high": "1", "critical": "1"}}),
+               "severity_mapping": preset["severity_mapping"]}),
     )
     .await;
     let (other, _, test2) = s.world("Ledger").await;
@@ -136,7 +138,7 @@ async fn snow_incidents_both_ways_through_the_business_rule(t: TestDb) {
     s.drain(LONG).await;
     let problems = sn.sim.records("problem");
     assert_eq!(problems.len(), 1);
-    assert_eq!(problems[0].impact, "1");
+    assert_eq!((problems[0].impact.as_str(), problems[0].urgency.as_str()), ("1", "1"));
     s.stop_worker().await;
 }
 
