@@ -200,7 +200,7 @@ impl ConnectorSettings {
 
     /// Whether the `n`th Sync of a Record (counting from 0) pulls everything.
     pub fn is_full_sync(&self, syncs_so_far: u32) -> bool {
-        syncs_so_far % self.full_sync_every.max(1) == 0
+        syncs_so_far.is_multiple_of(self.full_sync_every.max(1))
     }
 }
 

@@ -117,7 +117,7 @@ pub enum InstanceCommand {
 pub enum MappingCommand {
     /// Add a mapping; anything not given takes the vendor's defaults.
     #[command(after_help = "Examples:\n  vulnbridge mapping add --instance 'GitHub acme' --label storefront --repository storefront --project-number 1\n  vulnbridge mapping add --instance 'GitLab' --label mobile --project acme/mobile-backend --severity info=1,low=2,medium=3,high=4,critical=5")]
-    Add(MappingArgs),
+    Add(Box<MappingArgs>),
     /// List mappings with their total errors.
     List {
         #[arg(long)]

@@ -83,10 +83,10 @@ impl ProcessLimiter {
 
     /// How long to wait before a request of `class` may go (zero: now, and it is counted).
     fn try_take(&self, class: RequestClass, now: Instant) -> Duration {
-        if let Some(until) = *self.blocked_until.lock().expect("limiter") {
-            if until > now {
-                return until - now;
-            }
+        if let Some(until) = *self.blocked_until.lock().expect("limiter")
+            && until > now
+        {
+            return until - now;
         }
         let mut wait = Duration::ZERO;
         for (b, events) in &self.budgets {

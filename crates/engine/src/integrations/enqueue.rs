@@ -165,14 +165,18 @@ async fn into_jobs(c: &mut impl AsConn, decided: Vec<(MappingId, Subject, Trigge
     let mut batches: BTreeMap<(MappingId, bool), Vec<Subject>> = BTreeMap::new();
     let mut jobs = Vec::new();
     for (m, s, t, linked) in decided {
-        if !vendors.contains_key(&m) {
-            let size = match store::mappings::get(c, m).await {
-                Ok(mapping) => store::instances::get(c, mapping.instance).await.map(|i| i.settings.bulk_size(i.vendor)).unwrap_or(1),
-                Err(_) => 1,
-            };
-            vendors.insert(m, size);
-        }
-        if !linked && vendors[&m] > 1 {
+        let size = match vendors.get(&m) {
+            Some(size) => *size,
+            None => {
+                let size = match store::mappings::get(c, m).await {
+                    Ok(mapping) => store::instances::get(c, mapping.instance).await.map(|i| i.settings.bulk_size(i.vendor)).unwrap_or(1),
+                    Err(_) => 1,
+                };
+                vendors.insert(m, size);
+                size
+            }
+        };
+        if !linked && size > 1 {
             batches.entry((m, t == Trigger::Manual)).or_default().push(s);
         } else {
             jobs.push(job(m, s, t, by.map(str::to_owned)));

@@ -8,7 +8,18 @@
 //! The engine stores Records and cursors and imports what the client sends; the client keeps
 //! nothing between calls.
 
+mod aws_security_hub;
+mod burp;
+mod checkmarx_one;
+mod dependency_track;
+mod probely;
+mod semgrep;
+mod snyk;
+mod sonarqube;
+mod tenable;
+
 use async_trait::async_trait;
+use std::sync::Arc;
 use domain::NewFinding;
 use domain::connector::{DiscoveredRecord, Record, Tool};
 use outbound::{CallError, CheckReport};
@@ -137,26 +148,20 @@ pub fn budgets(tool: Tool) -> Vec<outbound::Budget> {
 /// Builds the client of a connector's tool.
 pub fn client(
     setup: Setup,
-    limiter: std::sync::Arc<dyn outbound::Limiter>,
+    limiter: Arc<dyn outbound::Limiter>,
     policy: &outbound::OutboundPolicy,
-) -> Result<std::sync::Arc<dyn ScannerApi>, CallError> {
+) -> Result<Arc<dyn ScannerApi>, CallError> {
     let http = outbound::HttpClient::new(setup.tool.as_str(), limiter, policy)?;
     // One arm per tool; each module's `new` validates the setup (secrets, options).
-    let client: std::sync::Arc<dyn ScannerApi> = match setup.tool {
-        Tool::AwsSecurityHub => not_built(setup.tool)?,
-        Tool::BurpSuite => not_built(setup.tool)?,
-        Tool::CheckmarxOne => not_built(setup.tool)?,
-        Tool::DependencyTrack => not_built(setup.tool)?,
-        Tool::Probely => not_built(setup.tool)?,
-        Tool::Semgrep => not_built(setup.tool)?,
-        Tool::SonarQube => not_built(setup.tool)?,
-        Tool::Snyk => not_built(setup.tool)?,
-        Tool::Tenable => not_built(setup.tool)?,
-    };
-    let _ = http;
-    Ok(client)
-}
-
-fn not_built(tool: Tool) -> Result<std::sync::Arc<dyn ScannerApi>, CallError> {
-    Err(CallError::Misconfigured(format!("the {} connector's client is not in this build", tool.label())))
+    Ok(match setup.tool {
+        Tool::AwsSecurityHub => Arc::new(aws_security_hub::AwsSecurityHub::new(setup, http)?),
+        Tool::BurpSuite => Arc::new(burp::BurpSuite::new(setup, http)?),
+        Tool::CheckmarxOne => Arc::new(checkmarx_one::CheckmarxOne::new(setup, http)?),
+        Tool::DependencyTrack => Arc::new(dependency_track::DependencyTrack::new(setup, http)?),
+        Tool::Probely => Arc::new(probely::Probely::new(setup, http)?),
+        Tool::Semgrep => Arc::new(semgrep::Semgrep::new(setup, http)?),
+        Tool::SonarQube => Arc::new(sonarqube::SonarQube::new(setup, http)?),
+        Tool::Snyk => Arc::new(snyk::Snyk::new(setup, http)?),
+        Tool::Tenable => Arc::new(tenable::Tenable::new(setup, http)?),
+    })
 }

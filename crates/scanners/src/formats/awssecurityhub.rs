@@ -65,8 +65,8 @@ impl<'de> Deserialize<'de> for Document {
 /// Only `Id` is required; absent optional fields are `None`.
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct Asff {
-    id: String,
+pub(crate) struct Asff {
+    pub(crate) id: String,
     title: Option<String>,
     description: Option<String>,
     aws_account_id: Option<String>,
@@ -257,7 +257,7 @@ fn after_first_slash(arn: &str) -> &str {
     arn.split_once('/').map_or(arn, |(_, rest)| rest)
 }
 
-fn finding(asff: &Asff, ctx: &Context) -> Option<NewFinding> {
+pub(crate) fn finding(asff: &Asff, ctx: &Context) -> Option<NewFinding> {
     let origin = match product_field(asff, "aws/securityhub/ProductName") {
         Some("Inspector") => Origin::Inspector,
         Some("GuardDuty") => Origin::GuardDuty,

@@ -27,7 +27,7 @@ struct Export {
 }
 
 #[derive(Deserialize)]
-struct Issue {
+pub(crate) struct Issue {
     #[serde(default)]
     issue_type: Option<IssueType>,
     #[serde(default)]
@@ -127,7 +127,7 @@ impl Parser for BurpGraphqlParser {
     }
 }
 
-fn first(issue: Issue, title: domain::Title, ctx: &Context) -> NewFinding {
+pub(crate) fn first(issue: Issue, title: domain::Title, ctx: &Context) -> NewFinding {
     let severity = match issue
         .severity
         .as_deref()

@@ -105,7 +105,7 @@ struct Document {
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-struct CxResult {
+pub(crate) struct CxResult {
     #[serde(default, rename = "type")]
     kind: Option<String>,
     #[serde(default)]
@@ -431,7 +431,7 @@ fn node_list(nodes: &[Node]) -> String {
         .join("\n---\n")
 }
 
-fn result_finding(r: &CxResult, ctx: &Context) -> NewFinding {
+pub(crate) fn result_finding(r: &CxResult, ctx: &Context) -> NewFinding {
     let kind = r.kind.as_deref().unwrap_or("").trim();
     let empty = ResultData::default();
     let data = r.data.as_ref().unwrap_or(&empty);

@@ -50,7 +50,7 @@ struct Export {
 
 #[derive(Deserialize)]
 #[serde(expecting = "a finding object with `component` and `vulnerability`")]
-struct DtFinding {
+pub(crate) struct DtFinding {
     component: Component,
     vulnerability: Vulnerability,
     #[serde(default)]
@@ -156,7 +156,7 @@ const ALIAS_KEYS: [&str; 7] = [
     "vulnDbId",
 ];
 
-fn finding(d: &DtFinding, ctx: &Context) -> NewFinding {
+pub(crate) fn finding(d: &DtFinding, ctx: &Context) -> NewFinding {
     let c = &d.component;
     let v = &d.vulnerability;
     let name = component_name(c);

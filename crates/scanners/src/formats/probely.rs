@@ -58,7 +58,7 @@ struct Page {
 
 #[derive(Deserialize, Default)]
 #[serde(expecting = "a Probely finding object")]
-struct Finding {
+pub(crate) struct Finding {
     #[serde(default)]
     id: Option<Value>,
     #[serde(default)]
@@ -137,7 +137,7 @@ struct Label {
     name: Option<String>,
 }
 
-fn finding(p: &Finding, ctx: &Context) -> NewFinding {
+pub(crate) fn finding(p: &Finding, ctx: &Context) -> NewFinding {
     let id = p.id.as_ref().and_then(json_text);
     let definition = p.definition.as_ref();
     let name = definition.and_then(|d| d.name.as_deref()).unwrap_or("");

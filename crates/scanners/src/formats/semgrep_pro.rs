@@ -100,7 +100,7 @@ struct ExternalTicket {
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct ProFinding {
+pub(crate) struct ProFinding {
     rule_name: Option<String>,
     rule_message: Option<String>,
     severity: Option<String>,
@@ -236,7 +236,7 @@ fn mitigation(assistant: Option<&Assistant>) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("\n\n"))
 }
 
-fn finding(ctx: &Context, p: ProFinding) -> NewFinding {
+pub(crate) fn finding(ctx: &Context, p: ProFinding) -> NewFinding {
     let title = title_from_candidates([p.rule_name.as_deref()], "No title");
     // DefectDojo reads an absent severity as INFO, which Semgrep ranks Low.
     let severity = semgrep_severity(p.severity.as_deref().unwrap_or("INFO"));

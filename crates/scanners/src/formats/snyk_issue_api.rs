@@ -50,7 +50,7 @@ struct Document {
 }
 
 #[derive(Deserialize, Default)]
-struct Issue {
+pub(crate) struct Issue {
     #[serde(default)]
     id: Option<String>,
     #[serde(default, rename = "type")]
@@ -197,7 +197,7 @@ struct ExploitDetails {
     sources: Option<Vec<Value>>,
 }
 
-fn finding(issue: &Issue, ctx: &Context) -> Option<NewFinding> {
+pub(crate) fn finding(issue: &Issue, ctx: &Context) -> Option<NewFinding> {
     // Other JSON:API resources (packages, projects) can share a page with issues.
     if issue.kind.as_deref() != Some("issue") {
         return None;

@@ -380,7 +380,7 @@ struct JsonComponent {
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct JsonReport {
+pub(crate) struct JsonReport {
     // sonar-report
     #[serde(rename = "projectName")]
     project_name: Option<serde::de::IgnoredAny>,
@@ -445,7 +445,7 @@ fn dependency_message(message: &str) -> DependencyMessage {
     }
 }
 
-fn api_findings(ctx: &Context, detailed: bool, report: JsonReport) -> Vec<NewFinding> {
+pub(crate) fn api_findings(ctx: &Context, detailed: bool, report: JsonReport) -> Vec<NewFinding> {
     let paths: HashMap<String, String> = report
         .components
         .unwrap_or_default()

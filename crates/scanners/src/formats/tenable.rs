@@ -4,6 +4,8 @@
 
 use super::common::io_error;
 use super::{tenable_csv, tenable_xml};
+/// The CSV mapping's helpers, for the Tenable connector's export records.
+pub(crate) use super::tenable_csv::{cpe_component, cwe_list, epss};
 use crate::{Context, ParseError, Parser, Sink};
 use domain::Severity;
 use std::io::{BufRead, Read};

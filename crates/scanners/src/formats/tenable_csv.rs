@@ -290,7 +290,7 @@ fn row_endpoint(cols: &Columns, record: &csv::ByteRecord) -> Option<domain::Endp
 
 /// Product and version from the first CPE in the text (`cpe:/a:vendor:product:version` or
 /// `cpe:2.3:a:vendor:product:version:…`).
-fn cpe_component(text: &str) -> Option<(String, Option<String>)> {
+pub(crate) fn cpe_component(text: &str) -> Option<(String, Option<String>)> {
     let start = text.find("cpe:")?;
     let cpe = text.get(start..)?.split_whitespace().next()?;
     let parts: Vec<&str> = if let Some(rest) = cpe.strip_prefix("cpe:2.3:") {
@@ -401,7 +401,7 @@ fn new_finding(
 }
 
 /// `definition.cwe` holds bare numbers (`79`, `79,89`) or `CWE-79`.
-fn cwe_list(raw: &str) -> Vec<i32> {
+pub(crate) fn cwe_list(raw: &str) -> Vec<i32> {
     let named = cwes_in(raw);
     if !named.is_empty() {
         return named;
@@ -420,7 +420,7 @@ fn cwe_list(raw: &str) -> Vec<i32> {
 
 /// Nessus writes EPSS as `0.3833` or, in some exports, as the digits after the point
 /// (`3833`); DefectDojo reads the latter by prefixing `0.`, and so do we.
-fn epss(raw: &str) -> Option<f64> {
+pub(crate) fn epss(raw: &str) -> Option<f64> {
     let text = if raw.contains("0.") {
         raw.to_owned()
     } else {

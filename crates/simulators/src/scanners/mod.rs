@@ -4,6 +4,16 @@
 //! real HTTP, seeded from the repository's report fixtures, and implements [`ScannerSim`] so
 //! tests, the demo and benchmarks can drive any of them the same way.
 
+pub mod aws_security_hub;
+pub mod burp;
+pub mod checkmarx_one;
+pub mod dependency_track;
+pub mod probely;
+pub mod semgrep;
+pub mod snyk;
+pub mod sonarqube;
+pub mod tenable;
+
 use domain::connector::Tool;
 
 /// What every scanner simulator offers its tests, the demo and the benchmarks.

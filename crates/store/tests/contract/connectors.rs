@@ -79,7 +79,7 @@ async fn records_live_through_discover_and_decisions(t: TestDb) {
     store::products::delete(&mut c, w.product.id).await.unwrap();
     let with = connectors::records_with_products(&mut c, k.id).await.unwrap();
     assert!(with.iter().all(|(r, exists)| r.product.is_none() && !exists));
-    let changes = discover_changes(&with, &[found.clone()]);
+    let changes = discover_changes(&with, std::slice::from_ref(&found));
     assert!(changes.contains(&RecordChange::Refresh { id: r.id, found: found.clone(), state: RecordState::Stale }), "{changes:?}");
     connectors::delete_record(&mut c, r.id).await.unwrap();
     assert!(connectors::get_record(&mut c, r.id).await.unwrap_err().is_not_found());

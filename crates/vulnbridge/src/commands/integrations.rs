@@ -310,7 +310,7 @@ async fn add_mapping(app: &engine::App, a: MappingArgs) -> anyhow::Result<()> {
 pub async fn mapping(config: Config, cmd: MappingCommand) -> anyhow::Result<()> {
     let app = runtime::app(&config).await?;
     match cmd {
-        MappingCommand::Add(a) => add_mapping(&app, a).await?,
+        MappingCommand::Add(a) => add_mapping(&app, *a).await?,
         MappingCommand::List { instance } => {
             let mut c = app.db().conn().await?;
             let filter = match instance {

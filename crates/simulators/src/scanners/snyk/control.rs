@@ -1,0 +1,67 @@
+//! The control API under `/_sim/`: the state, faults, request counts and the rate limit.
+
+use super::Sh;
+use crate::common::Fault;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+pub async fn state(State(sh): State<Sh>) -> Response {
+    let s = sh.lock();
+    match serde_json::to_value(&*s) {
+        Ok(state) => Json(json!({ "state": state, "limits": sh.limits() })).into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({ "error": e.to_string() })),
+        )
+            .into_response(),
+    }
+}
+
+pub async fn faults(State(sh): State<Sh>) -> Response {
+    Json(sh.faults.pending()).into_response()
+}
+
+pub async fn add_fault(State(sh): State<Sh>, Json(fault): Json<Fault>) -> Response {
+    sh.faults.push(fault);
+    (StatusCode::CREATED, Json(sh.faults.pending())).into_response()
+}
+
+pub async fn clear_faults(State(sh): State<Sh>) -> Response {
+    sh.faults.clear();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+pub async fn requests(State(sh): State<Sh>) -> Response {
+    Json(json!({ "counts": sh.requests.counts(), "total": sh.requests.total() })).into_response()
+}
+
+pub async fn reset_requests(State(sh): State<Sh>) -> Response {
+    sh.requests.reset();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// The rate limit: at most `limit` REST requests per `per_seconds` and token (Snyk: 1,620 a
+/// minute; none when absent).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    pub limit: Option<u32>,
+    #[serde(default = "minute")]
+    pub per_seconds: u64,
+}
+
+fn minute() -> u64 {
+    60
+}
+
+pub async fn limits(State(sh): State<Sh>) -> Response {
+    Json(sh.limits()).into_response()
+}
+
+pub async fn set_limits(State(sh): State<Sh>, Json(limits): Json<Limits>) -> Response {
+    sh.set_limits(limits);
+    Json(sh.limits()).into_response()
+}
