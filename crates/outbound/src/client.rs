@@ -117,7 +117,20 @@ pub async fn read_json<T: DeserializeOwned>(response: Response, what: &str) -> R
         .bytes()
         .await
         .map_err(|e| CallError::Transient(format!("reading the answer about {what}: {e}")))?;
-    serde_json::from_slice(&bytes).map_err(|e| CallError::Protocol(format!("{what}: {e}")))
+    serde_json::from_slice(&bytes).map_err(|e| json_error(what, &e))
+}
+
+/// A JSON body that could not be read, said the way a person can act on: cut short, not JSON
+/// at all, or JSON of another shape than the API documents.
+pub fn json_error(what: &str, e: &serde_json::Error) -> CallError {
+    use serde_json::error::Category;
+    let kind = match e.classify() {
+        Category::Eof => "the JSON answer is cut short",
+        Category::Syntax => "the answer is not valid JSON",
+        Category::Data => "the JSON answer is not shaped as documented",
+        Category::Io => "the answer could not be read",
+    };
+    CallError::Protocol(format!("{what}: {kind} ({e})"))
 }
 
 fn literal_ip(url: &url::Url) -> Option<IpAddr> {

@@ -14,7 +14,7 @@ pub mod limit;
 pub mod policy;
 
 pub use check::{Check, CheckReport};
-pub use client::HttpClient;
+pub use client::{HttpClient, json_error};
 pub use error::CallError;
 pub use limit::{Budget, Limiter, NoLimits, RateInfo, RequestClass};
 pub use policy::OutboundPolicy;

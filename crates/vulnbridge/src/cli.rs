@@ -337,12 +337,31 @@ pub struct PushArgs {
 
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
-    /// github, gitlab, jira, azure-devops or servicenow.
-    #[arg(value_parser = parse_vendor)]
-    pub vendor: domain::tracker::Vendor,
+    /// A tracker (github, gitlab, jira, azure-devops, servicenow) or a scanner
+    /// (aws-security-hub, burp-suite, checkmarx-one, dependency-track, probely, semgrep,
+    /// sonarqube, snyk, tenable).
+    #[arg(value_parser = parse_simulated, value_name = "VENDOR|TOOL")]
+    pub what: Simulated,
     /// Address to serve on.
     #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
     pub bind: String,
+}
+
+/// What `simulate` runs: a tracker's simulator or a scanner's.
+#[derive(Clone, Copy, Debug)]
+pub enum Simulated {
+    Tracker(domain::tracker::Vendor),
+    Scanner(domain::connector::Tool),
+}
+
+fn parse_simulated(s: &str) -> Result<Simulated, String> {
+    if let Some(v) = domain::tracker::Vendor::parse(s) {
+        return Ok(Simulated::Tracker(v));
+    }
+    domain::connector::Tool::parse(s).map(Simulated::Scanner).ok_or_else(|| {
+        let tools: Vec<String> = domain::connector::Tool::ALL.iter().map(|t| t.as_str().replace('_', "-")).collect();
+        format!("unknown simulator '{s}'; use a tracker (github, gitlab, jira, azure-devops, servicenow) or a scanner ({})", tools.join(", "))
+    })
 }
 
 fn parse_vendor(s: &str) -> Result<domain::tracker::Vendor, String> {

@@ -19,17 +19,23 @@ pub struct Fault {
     pub method: Option<String>,
     /// A substring of the path (`/issues`); `None` matches any.
     pub path_contains: Option<String>,
+    /// A substring of the query string (`page=2`, `cursor=`); `None` matches any.
+    pub query_contains: Option<String>,
     /// For GraphQL: a substring of the request body (`addProjectV2ItemById`).
     pub body_contains: Option<String>,
     /// The answer; with `status` 0 the request is served normally after `delay_ms`.
     pub status: u16,
     pub body: serde_json::Value,
+    /// Sent as is instead of `body` (as `application/json`): malformed JSON, a truncated page.
+    pub raw_body: Option<String>,
     pub headers: Vec<(String, String)>,
     /// Wait this long before answering (or before serving).
     pub delay_ms: u64,
     /// Serve the request, then fail the answer with `status`: the change happened but the
     /// client never learns it (a lost reply).
     pub after_serving: bool,
+    /// Let this many matching requests through first: a failure mid-way through pages.
+    pub skip: u32,
     pub times: u32,
 }
 
@@ -55,15 +61,20 @@ impl Faults {
     }
 
     /// Takes one use of the first rule matching the request.
-    fn take(&self, method: &str, path: &str, body: &[u8]) -> Option<Fault> {
+    fn take(&self, method: &str, path: &str, query: &str, body: &[u8]) -> Option<Fault> {
         let mut rules = self.rules.lock().unwrap();
         let i = rules.iter().position(|f| {
             f.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
                 && f.path_contains.as_deref().is_none_or(|p| path.contains(p))
+                && f.query_contains.as_deref().is_none_or(|q| query.contains(q))
                 && f.body_contains.as_deref().is_none_or(|b| {
                     std::str::from_utf8(body).is_ok_and(|text| text.contains(b))
                 })
         })?;
+        if rules[i].skip > 0 {
+            rules[i].skip -= 1;
+            return None;
+        }
         let fault = rules[i].clone();
         rules[i].times -= 1;
         if rules[i].times == 0 {
@@ -79,7 +90,7 @@ impl Faults {
         }
         let (parts, body) = req.into_parts();
         let bytes = axum::body::to_bytes(body, 64 * 1024 * 1024).await.unwrap_or_default();
-        let fault = faults.take(parts.method.as_str(), parts.uri.path(), &bytes);
+        let fault = faults.take(parts.method.as_str(), parts.uri.path(), parts.uri.query().unwrap_or(""), &bytes);
         let req = Request::from_parts(parts, Body::from(bytes));
         let Some(fault) = fault else { return next.run(req).await };
         if fault.delay_ms > 0 {
@@ -92,7 +103,9 @@ impl Faults {
             let _ = next.run(req).await;
         }
         let status = StatusCode::from_u16(fault.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut response = if fault.body.is_null() {
+        let mut response = if let Some(raw) = &fault.raw_body {
+            (status, [(axum::http::header::CONTENT_TYPE, "application/json")], raw.clone()).into_response()
+        } else if fault.body.is_null() {
             status.into_response()
         } else {
             (status, axum::Json(fault.body.clone())).into_response()

@@ -15,6 +15,40 @@ pub mod sonarqube;
 pub mod tenable;
 
 use domain::connector::Tool;
+use std::net::SocketAddr;
+
+/// Starts the simulator of `tool` seeded with its realistic world (built from the report
+/// fixtures): what `vulnbridge simulate <tool>`, the demo and the end-to-end tests run.
+pub async fn start_seeded(tool: Tool, bind: SocketAddr) -> std::io::Result<Box<dyn ScannerSim>> {
+    Ok(match tool {
+        Tool::AwsSecurityHub => Box::new(aws_security_hub::AwsSecurityHubSim::start_seeded(bind).await?),
+        Tool::BurpSuite => Box::new(burp::BurpSim::start_seeded(bind).await?),
+        Tool::CheckmarxOne => Box::new(checkmarx_one::CheckmarxSim::start_seeded(bind).await?),
+        Tool::DependencyTrack => Box::new(dependency_track::DependencyTrackSim::start_seeded(bind).await?),
+        Tool::Probely => Box::new(probely::ProbelySim::start_seeded(bind).await?),
+        Tool::Semgrep => Box::new(semgrep::SemgrepSim::start_seeded(bind).await?),
+        Tool::SonarQube => Box::new(sonarqube::SonarQubeSim::start_seeded(bind).await?),
+        Tool::Snyk => Box::new(snyk::SnykSim::start_seeded(bind).await?),
+        Tool::Tenable => Box::new(tenable::TenableSim::start_seeded(bind).await?),
+    })
+}
+
+/// Starts the simulator of `tool` on a loopback port with `records` Records of
+/// `findings_per_record` generated findings each, its rate limits relaxed: for benchmarks.
+pub async fn generate(tool: Tool, records: usize, findings_per_record: usize) -> std::io::Result<Box<dyn ScannerSim>> {
+    let any: SocketAddr = ([127, 0, 0, 1], 0).into();
+    Ok(match tool {
+        Tool::AwsSecurityHub => Box::new(aws_security_hub::AwsSecurityHubSim::generate(records, findings_per_record).await?),
+        Tool::BurpSuite => Box::new(burp::BurpSim::generate(any, records, findings_per_record).await?),
+        Tool::CheckmarxOne => Box::new(checkmarx_one::CheckmarxSim::generate(any, records, findings_per_record).await?),
+        Tool::DependencyTrack => Box::new(dependency_track::DependencyTrackSim::generate(records, findings_per_record).await?),
+        Tool::Probely => Box::new(probely::ProbelySim::generate(any, records, findings_per_record).await?),
+        Tool::Semgrep => Box::new(semgrep::SemgrepSim::generate(records, findings_per_record).await?),
+        Tool::SonarQube => Box::new(sonarqube::SonarQubeSim::generate(records, findings_per_record).await?),
+        Tool::Snyk => Box::new(snyk::SnykSim::generate(records, findings_per_record).await?),
+        Tool::Tenable => Box::new(tenable::TenableSim::generate(records, findings_per_record).await?),
+    })
+}
 
 /// What every scanner simulator offers its tests, the demo and the benchmarks.
 pub trait ScannerSim: Send + Sync {

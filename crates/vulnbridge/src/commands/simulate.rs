@@ -1,8 +1,9 @@
-//! `vulnbridge simulate VENDOR`: one tracker's simulator alone, seeded with a small world
-//! (an organisation, repositories or projects, a bot and a developer account), for trying
-//! vulnbridge by hand: point an instance at the URL it prints.
+//! `vulnbridge simulate VENDOR|TOOL`: one tracker's or scanner's simulator alone, seeded with a
+//! small world (a tracker: an organisation, repositories or projects, a bot and a developer
+//! account; a scanner: projects, sites or accounts with findings from the report fixtures), for
+//! trying vulnbridge by hand: point an instance or a connector at the URL it prints.
 
-use crate::cli::SimulateArgs;
+use crate::cli::{SimulateArgs, Simulated};
 use anyhow::Context;
 use domain::tracker::Vendor;
 use std::net::SocketAddr;
@@ -11,7 +12,15 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
     let bind: SocketAddr = args.bind.parse().with_context(|| format!("'{}' is not an address like 127.0.0.1:9001", args.bind))?;
     let listen = |e: std::io::Error| anyhow::Error::new(e).context(format!("cannot listen on {bind}"));
     // Each simulator stops when dropped, so it is kept alive until Ctrl-C.
-    match args.vendor {
+    let vendor = match args.what {
+        Simulated::Tracker(v) => v,
+        Simulated::Scanner(tool) => {
+            let sim = simulators::scanners::start_seeded(tool, bind).await.map_err(listen)?;
+            serve(sim, |s| s.summary()).await;
+            return Ok(());
+        }
+    };
+    match vendor {
         Vendor::GitHub => serve(simulators::github::GitHubSim::start_seeded(bind).await.map_err(listen)?, |s| s.summary()).await,
         Vendor::GitLab => serve(simulators::gitlab::GitLabSim::start_seeded(bind).await.map_err(listen)?, |s| s.summary()).await,
         Vendor::Jira => serve(simulators::jira::JiraSim::start_seeded(bind).await.map_err(listen)?, |s| s.summary()).await,

@@ -162,7 +162,7 @@ impl Pager<'_> {
         let what = format!("{} (page {})", self.what, self.n);
         let doc = self.api.get(&what, url).await?;
         let page: Page =
-            serde_json::from_value(doc).map_err(|e| CallError::Protocol(format!("{what}: {e}")))?;
+            serde_json::from_value(doc).map_err(|e| outbound::json_error(&what, &e))?;
         let next = page.links.and_then(|l| l.next).and_then(|n| match n {
             Value::String(s) if !s.is_empty() => Some(s),
             Value::Object(o) => o.get("href").and_then(Value::as_str).map(str::to_owned),

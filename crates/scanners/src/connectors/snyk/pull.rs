@@ -80,7 +80,7 @@ impl Snyk {
                     newest = Some(newest.map_or(t, |n| n.max(t)));
                 }
                 let issue: Issue = serde_json::from_value(raw)
-                    .map_err(|e| CallError::Protocol(format!("{what}, issue {i}: {e}")))?;
+                    .map_err(|e| outbound::json_error(&format!("{what}, issue {i}"), &e))?;
                 let Some(f) = finding(&issue, &ctx) else {
                     continue;
                 };

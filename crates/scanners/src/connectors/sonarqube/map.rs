@@ -62,7 +62,7 @@ pub fn read(ctx: &Context, what: &str, page: Value, list: &str) -> Result<Page, 
     }
     let listed = entries.len();
     let report: JsonReport =
-        serde_json::from_value(page).map_err(|e| CallError::Protocol(format!("{what}: {e}")))?;
+        serde_json::from_value(page).map_err(|e| outbound::json_error(what, &e))?;
     let items = api_findings(ctx, true, report)
         .into_iter()
         .filter_map(|finding| {

@@ -157,11 +157,7 @@ impl ArrayReader {
                     }
                 }
                 Some(Err(e)) => {
-                    return Err(CallError::Protocol(format!(
-                        "{}: element {}: {e}",
-                        self.what,
-                        self.read + 1
-                    )));
+                    return Err(outbound::json_error(&format!("{}: element {}", self.what, self.read + 1), &e));
                 }
                 None => {
                     if !self.fill().await? {
