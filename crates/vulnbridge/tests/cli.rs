@@ -206,6 +206,14 @@ fn demo_seeds_and_reports_its_logins() {
     assert!(out.lines().any(|l| l.trim().strip_prefix("API token").is_some_and(|t| t.trim().starts_with("vbt_"))), "{out}");
     // Trackers: tickets pushed to all five simulators, and tickets closed there came back.
     assert!(out.lines().any(|l| l.trim_start().starts_with("pushed") && l.contains("five trackers")), "{out}");
+    // Connectors: all nine scanners synced into products, and on to the trackers.
+    assert!(out.contains("connectors nine scanners discovered, mapped and synced"), "{out}");
+    for tool in ["Semgrep", "SonarQube", "BurpSuite", "Snyk", "AWS Security Hub", "Checkmarx ONE", "Probely", "Tenable", "Dependency-Track"] {
+        assert!(out.lines().any(|l| l.trim_start().starts_with(tool) && l.contains(" findings")), "{tool}: {out}");
+    }
+    let pushed_on = out.lines().find(|l| l.contains("new tickets pushed on to the trackers")).expect("the connectors' summary");
+    let n: i64 = pushed_on.split(';').nth(1).and_then(|p| p.split_whitespace().next()).and_then(|n| n.parse().ok()).expect("a count");
+    assert!(n > 0, "{pushed_on}");
     for (tracker, what) in [
         ("GitHub", "issues (acme/storefront"),
         ("GitLab", "issues (acme/mobile-backend)"),

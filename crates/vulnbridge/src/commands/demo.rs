@@ -41,11 +41,12 @@ pub async fn run(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
         tokio::spawn(async move { serve::run_server(app, listener, &config, stopped).await })
     };
     let trackers = super::demo_trackers::connect(&app).await?;
+    let scanners = super::demo_connectors::connect(&app).await?;
 
     out!();
     out!("  vulnbridge demo — data in {}", args.data_dir.display());
     out!();
-    for line in imported.iter().chain(&trackers.lines) {
+    for line in imported.iter().chain(&trackers.lines).chain(&scanners.lines) {
         out!("  {line}");
     }
     out!();
@@ -60,9 +61,12 @@ pub async fn run(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
     out!("  Jira         {} (simulated; state at /_sim/state)", trackers.jira.base_url());
     out!("  Azure DevOps {} (simulated; state at /_sim/state)", trackers.azure_devops.base_url());
     out!("  ServiceNow   {} (simulated; state at /_sim/state)", trackers.servicenow.base_url());
+    let scanner_urls: Vec<String> = scanners.sims.iter().map(|s| format!("{} {}", s.tool().label(), s.base_url())).collect();
+    out!("  Scanners     {} (simulated)", scanner_urls.join(", "));
     out!();
     out!("  Try:  curl -H 'Authorization: Token {}' '{url}/api/v1/findings?severity=critical,high&open=true'", people[0].token);
     out!("        curl -H 'Authorization: Token {}' '{url}/api/v1/integrations/mappings'", people[0].token);
+    out!("        curl -H 'Authorization: Token {}' '{url}/api/v1/connectors'", people[0].token);
     out!();
     if !args.no_serve {
         out!("  Press Ctrl-C to stop.");
@@ -76,6 +80,7 @@ pub async fn run(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
     let _ = stop.send(true);
     server.await.context("the demo server stopped")??;
     drop(trackers);
+    drop(scanners);
     Ok(())
 }
 

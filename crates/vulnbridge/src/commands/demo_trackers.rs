@@ -271,7 +271,7 @@ pub async fn connect(app: &App) -> anyhow::Result<Trackers> {
 }
 
 /// Waits until no push is queued or running.
-async fn wait_for_pushes(app: &App, within: Duration) -> anyhow::Result<()> {
+pub(super) async fn wait_for_pushes(app: &App, within: Duration) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + within;
     loop {
         let mut c = app.db().conn().await?;

@@ -2,6 +2,7 @@
 
 mod connectors;
 mod demo;
+mod demo_connectors;
 mod demo_trackers;
 pub mod import;
 mod integrations;
