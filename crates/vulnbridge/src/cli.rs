@@ -51,7 +51,7 @@ pub enum Command {
     /// The Records connectors discovered: list, map to a product, ignore, restore, delete.
     #[command(subcommand)]
     Record(RecordCommand),
-    /// Run one tracker's simulator alone, for trying vulnbridge by hand.
+    /// Run one tracker's or scanner's simulator alone, for trying vulnbridge by hand.
     Simulate(SimulateArgs),
 }
 

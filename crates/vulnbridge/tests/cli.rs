@@ -439,3 +439,58 @@ fn a_push_killed_after_the_trackers_reply_makes_no_duplicate() {
     assert!(stdout(&o).contains("acme/storefront#1"), "{}", stdout(&o));
     assert_eq!(sim_issues(sim_port).len(), 1, "exactly one issue");
 }
+
+/// Connectors from the command line, against the Semgrep simulator: add (the secret from the
+/// environment, never shown), check, discover, list and map Records, sync, the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connectors_from_the_command_line() {
+    use simulators::scanners::ScannerSim;
+    let sim = simulators::scanners::start_seeded(domain::connector::Tool::Semgrep, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (_, token) = sim.secrets().into_iter().next().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let location = sim.location();
+    let token_env = token.clone();
+    let cli = move |args: &[&str]| {
+        let mut c = bin();
+        c.env("VULNBRIDGE_DATA_DIR", dir.path()).env("SEMGREP_TOKEN", &token_env).args(args);
+        let o = run(&mut c);
+        (o.status.success(), stdout(&o), stderr(&o))
+    };
+    let cli = std::sync::Arc::new(cli);
+    let go = |args: Vec<String>| {
+        let cli = cli.clone();
+        async move { tokio::task::spawn_blocking(move || cli(&args.iter().map(String::as_str).collect::<Vec<_>>())).await.unwrap() }
+    };
+    let args = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
+
+    let (ok, out, err) = go(vec![
+        "connector".into(), "add".into(), "--tool".into(), "semgrep".into(), "--label".into(), "Semgrep".into(),
+        "--location".into(), location.clone(), "--secret".into(), "token=SEMGREP_TOKEN".into(), "--discover-every".into(), "0".into(), "--sync-every".into(), "0".into(),
+    ])
+    .await;
+    assert!(ok, "{out}{err}");
+    assert!(!out.contains(&token) && !err.contains(&token), "the secret was printed: {out}{err}");
+    // A secret named by a variable that is not set is one clear line.
+    let (ok, _, err) = go(args("connector add --tool semgrep --label Other --location http://127.0.0.1:9 --secret token=NOT_SET_ANYWHERE")).await;
+    assert!(!ok && err.contains("NOT_SET_ANYWHERE"), "{err}");
+
+    let (ok, out, err) = go(args("connector check Semgrep")).await;
+    assert!(ok, "{out}{err}");
+    let (ok, out, err) = go(args("connector discover Semgrep")).await;
+    assert!(ok && out.contains("2"), "{out}{err}");
+    let (ok, out, err) = go(args("record list Semgrep --state new")).await;
+    assert!(ok, "{out}{err}");
+    let id = out.lines().find(|l| l.contains("acme/web")).and_then(|l| l.split_whitespace().next()).and_then(|i| i.parse::<i64>().ok()).expect(&out);
+    let (ok, out, err) = go(vec!["record".into(), "map".into(), id.to_string(), "Storefront".into()]).await;
+    assert!(!ok && err.contains("Storefront"), "an unknown product is named: {out}{err}");
+    // The product comes from an import (there is no product command).
+    let report = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/scans/semgrep/many_findings.json").to_owned();
+    let (ok, out, err) = go(vec!["import".into(), "--scan-type".into(), "Semgrep JSON Report".into(), "--product".into(), "Storefront".into(), "--engagement".into(), "CI".into(), report]).await;
+    assert!(ok, "{out}{err}");
+    let (ok, out, err) = go(vec!["record".into(), "map".into(), id.to_string(), "Storefront".into()]).await;
+    assert!(ok, "{out}{err}");
+    let (ok, out, err) = go(args("connector sync Semgrep")).await;
+    assert!(ok && out.contains("created"), "{out}{err}");
+    let (ok, out, err) = go(args("connector log Semgrep")).await;
+    assert!(ok && out.contains("discover") && out.contains("sync") && out.contains("succeeded"), "{out}{err}");
+}
