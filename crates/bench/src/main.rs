@@ -7,10 +7,12 @@
 //! cargo run --release -p vulnbridge-bench -- gen-nessus --megabytes 1024 /tmp/1g.nessus
 //! cargo run --release -p vulnbridge-bench -- parse --scan-type "Tenable Scan" /tmp/1g.nessus
 //! cargo run --release -p vulnbridge-bench -- push --vendor github --findings 10000 --scale 0.001
+//! cargo run --release -p vulnbridge-bench -- sync --tool semgrep --findings 100000 --records 100
 //! ```
 
 mod generate;
 mod push;
+mod sync;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -81,6 +83,19 @@ enum Command {
         #[arg(long)]
         database: Option<String>,
     },
+    /// A connector syncs N findings (in --records Records) from a scanner simulator: the first
+    /// Sync, an unchanged incremental one and an unchanged full one, timed.
+    Sync {
+        #[arg(long, default_value = "semgrep")]
+        tool: String,
+        #[arg(long, default_value_t = 100_000)]
+        findings: usize,
+        #[arg(long, default_value_t = 100)]
+        records: usize,
+        /// As for `import`.
+        #[arg(long)]
+        database: Option<String>,
+    },
 }
 
 /// Peak resident memory of this process (VmHWM), in MiB.
@@ -140,6 +155,13 @@ async fn main() -> anyhow::Result<()> {
             let (db, backend, dir) = fresh_db(&database).await?;
             let app = engine::App::new(db.clone(), secrets::Cipher::new(&secrets::MasterKey::generate()), engine::Settings::new("http://bench"));
             push::run(&app, backend, &push::Options { findings, vendor, scale, workers, no_bulk }).await?;
+            drop_db(&database, &db, &dir).await?;
+        }
+        Command::Sync { tool, findings, records, database } => {
+            let tool = domain::connector::Tool::parse(&tool).context("unknown tool; use semgrep, sonarqube, snyk, tenable, dependency-track, checkmarx-one, burp-suite, probely or aws-security-hub")?;
+            let (db, backend, dir) = fresh_db(&database).await?;
+            let app = engine::App::new(db.clone(), secrets::Cipher::new(&secrets::MasterKey::generate()), engine::Settings::new("http://bench"));
+            sync::run(&app, backend, &sync::Options { tool, findings, records }).await?;
             drop_db(&database, &db, &dir).await?;
         }
     }
