@@ -1,5 +1,8 @@
 //! A Sync: every mapped Record's findings pulled and reimported into the "Global Connectors"
 //! engagement of its Product, one Test per connector (titled by the connector's label).
+//! Several Records of a connector may share a Product (two branches, a monorepo's projects):
+//! each Record's findings carry its external id as their `service`, which is part of a
+//! finding's identity and limits closing, so one Record's sync never closes another's findings.
 //!
 //! Each Record is its own import, so its own transaction: a tool that fails halfway (a 401, a
 //! 429, a truncated page) leaves that Record as it was, and the next Sync pulls it again. A
@@ -107,6 +110,7 @@ async fn sync_record(
         reimport: true,
         auto_create_context: true,
         close_old_findings: Some(mode == PullMode::Full),
+        service: Some(record.external_id.clone()),
         ..Default::default()
     };
     // The client sends batches; they are forwarded to the import, which reads as they come.

@@ -50,6 +50,16 @@ impl Setup {
     pub fn option(&self, name: &str) -> Option<&str> {
         self.options.get(name).and_then(|v| v.as_str()).filter(|s| !s.is_empty())
     }
+
+    /// A yes/no option (`true`/`false`, or the text `"true"`/`"false"`); `default` when unset.
+    pub fn flag(&self, name: &str, default: bool) -> Result<bool, CallError> {
+        match self.options.get(name) {
+            None | Some(serde_json::Value::Null) => Ok(default),
+            Some(serde_json::Value::Bool(b)) => Ok(*b),
+            Some(serde_json::Value::String(s)) if s == "true" || s == "false" => Ok(s == "true"),
+            Some(other) => Err(CallError::Misconfigured(format!("the {} option '{name}' must be true or false, not {other}", self.tool.label()))),
+        }
+    }
 }
 
 /// One secret a tool needs.

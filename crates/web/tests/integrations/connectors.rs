@@ -25,6 +25,7 @@ store::both_backends!(
     two_replicas_run_each_scheduled_operation_once,
     a_manual_run_waits_for_the_one_in_flight,
     synced_findings_flow_on_to_a_tracker,
+    checkmarx_one_imports_each_tracked_branch,
 );
 
 const LONG: Duration = Duration::from_secs(90);
@@ -41,6 +42,11 @@ pub async fn add_connector(s: &Stack, sim: &dyn ScannerSim, label: &str, auto_ma
 /// Adds a connector with schedules (minutes; 0: by hand only). A schedule's first run is due
 /// at once.
 pub async fn add_scheduled_connector(s: &Stack, sim: &dyn ScannerSim, label: &str, auto_map: bool, discover_every: u32, sync_every: u32) -> i64 {
+    add_connector_with(s, sim, label, json!({"auto_map": auto_map, "discover_every_minutes": discover_every, "sync_every_minutes": sync_every, "options": sim.options()})).await
+}
+
+/// Adds a connector for `sim` with these settings.
+pub async fn add_connector_with(s: &Stack, sim: &dyn ScannerSim, label: &str, settings: Value) -> i64 {
     let secrets: serde_json::Map<String, Value> = sim.secrets().into_iter().map(|(k, v)| (k.to_owned(), Value::String(v))).collect();
     let k = s
         .post(
@@ -50,7 +56,7 @@ pub async fn add_scheduled_connector(s: &Stack, sim: &dyn ScannerSim, label: &st
                 "label": label,
                 "location": sim.location(),
                 "secrets": secrets,
-                "settings": {"auto_map": auto_map, "discover_every_minutes": discover_every, "sync_every_minutes": sync_every, "options": sim.options()},
+                "settings": settings,
             }),
         )
         .await
@@ -411,5 +417,50 @@ async fn synced_findings_flow_on_to_a_tracker(t: TestDb) {
     s.drain(LONG).await;
     let closed = gh.sim.issues("acme", "storefront").into_iter().filter(|i| i.state == "closed").count();
     assert_eq!(closed, 1);
+    s.stop_worker().await;
+}
+
+/// Checkmarx ONE with `per_branch`: a Record per tracked branch; two branches of one project
+/// mapped to one product are imported side by side, and one branch's full sync never closes
+/// the other's findings.
+async fn checkmarx_one_imports_each_tracked_branch(t: TestDb) {
+    let mut s = Stack::start(t).await;
+    let sim = simulators::scanners::checkmarx_one::CheckmarxSim::start_seeded("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let project = sim.record_ids().into_iter().max_by_key(|p| sim.open_findings(p)).unwrap();
+    let on_main = sim.open_findings(&project) as i64;
+    assert!(on_main >= 3);
+    // The release branch's scan lacks one of main's results.
+    sim.scan_branch(&project, "release/2.0", 1);
+    let mut options = sim.options();
+    options.insert("per_branch".into(), json!(true));
+    let k = add_connector_with(&s, &sim, "Checkmarx ONE", json!({"discover_every_minutes": 0, "sync_every_minutes": 0, "full_sync_every": 1, "options": options})).await;
+    s.start_worker();
+    succeeded(&run(&s, k, "discover").await);
+    let rs = records(&s, k).await;
+    let main = record(&rs, &format!("{project}@main")).clone();
+    let release = record(&rs, &format!("{project}@release/2.0")).clone();
+    assert!(release["name"].as_str().unwrap().ends_with(" › release/2.0"), "{release}");
+    assert_eq!(release["metadata"]["branch"], "release/2.0");
+    assert!(rs.iter().all(|r| r["external_id"].as_str().unwrap().contains('@')), "{rs:?}");
+
+    let p = s.post("/api/v1/products", json!({"name": "Shop"})).await.ok(201);
+    for r in [&main, &release] {
+        s.call("PATCH", &format!("/api/v1/records/{}", r["id"]), Some(json!({"action": "map", "product": p["id"]}))).await.ok(200);
+    }
+    succeeded(&run(&s, k, "sync").await);
+    assert_eq!(open_occurrences(&s, &p["id"]).await, on_main + on_main - 1, "each branch's findings, side by side");
+    let tests = s.get(&format!("/api/v1/tests?product={}", p["id"])).await;
+    assert_eq!(tests["count"], 1, "one Test per connector: {tests}");
+
+    // Full syncs of both, nothing changed: neither closes the other's findings.
+    let again = run(&s, k, "sync").await;
+    assert_eq!(succeeded(&again)["closed"], 0, "{again}");
+    assert_eq!(open_occurrences(&s, &p["id"]).await, on_main + on_main - 1);
+
+    // main fixes one more: only main's copy closes.
+    sim.scan_branch(&project, "main", 1);
+    let fixed = run(&s, k, "sync").await;
+    assert_eq!(succeeded(&fixed)["closed"], 1, "{fixed}");
+    assert_eq!(open_occurrences(&s, &p["id"]).await, on_main - 1 + on_main - 1);
     s.stop_worker().await;
 }

@@ -32,6 +32,8 @@ pub struct Scan {
     pub project_id: Option<String>,
     #[serde(default)]
     pub status: Option<String>,
+    #[serde(default)]
+    pub branch: Option<String>,
 }
 
 /// `GET /api/results`.

@@ -1,9 +1,12 @@
 //! Checkmarx ONE, through its REST API (`<location>/api/...`) with access tokens from the
 //! tenant's IAM (see `auth`). Options: `tenant` (required unless the API key names it),
 //! `iam_url` (when IAM is not where the key or the region says), `branch` (pull only scans of
-//! that branch).
+//! that branch), `per_branch` (a Record per branch: see below).
 //!
-//! - Discover: the tenant's projects (`GET /api/projects`, `offset`/`limit`).
+//! - Discover: the tenant's projects (`GET /api/projects`, `offset`/`limit`). With
+//!   `per_branch`, a Record per tracked branch of each project instead — every branch with a
+//!   completed scan among the project's last [`BRANCH_SCANS`] — keyed `<project id>@<branch>`,
+//!   so each branch is imported on its own (into one Product or several).
 //! - Pull: the results of the project's latest completed scan (see `pull`). Triage states map
 //!   as the report parser maps them: NOT_EXPLOITABLE is a false positive; TO_VERIFY,
 //!   PROPOSED_NOT_EXPLOITABLE, CONFIRMED and URGENT are open (the last two verified); a FIXED
@@ -23,12 +26,15 @@ use serde_json::{Value, json};
 
 /// Projects asked for per page.
 const PROJECT_PAGE: u64 = 100;
+/// With `per_branch`, the completed scans of a project whose branches become Records.
+pub const BRANCH_SCANS: u64 = 100;
 
 /// The Checkmarx ONE client of one connector.
 pub struct CheckmarxOne {
     api: Api,
     location: url::Url,
     branch: Option<String>,
+    per_branch: bool,
 }
 
 impl std::fmt::Debug for CheckmarxOne {
@@ -51,11 +57,36 @@ impl CheckmarxOne {
             setup.option("tenant"),
             setup.option("iam_url"),
         )?;
-        Ok(CheckmarxOne {
-            api: Api::new(http, base, auth),
-            location: setup.location.clone(),
-            branch: setup.option("branch").map(str::to_owned),
-        })
+        let branch = setup.option("branch").map(str::to_owned);
+        let per_branch = setup.flag("per_branch", false)?;
+        if per_branch && branch.is_some() {
+            return Err(CallError::Misconfigured(
+                "the Checkmarx ONE options 'branch' and 'per_branch' exclude each other: pin one branch, or import each".into(),
+            ));
+        }
+        Ok(CheckmarxOne { api: Api::new(http, base, auth), location: setup.location.clone(), branch, per_branch })
+    }
+
+    /// The branches of a project's last completed scans, most recently scanned first.
+    async fn branches(&self, project: &str, name: &str) -> Result<Vec<String>, CallError> {
+        let what = format!("the completed Checkmarx ONE scans of project '{name}' ({project})");
+        let query = [
+            ("project-id", project.to_owned()),
+            ("statuses", "Completed".to_owned()),
+            ("sort", "-created_at".to_owned()),
+            ("offset", "0".to_owned()),
+            ("limit", BRANCH_SCANS.to_string()),
+        ];
+        let scans: api::Scans = self.api.get("api/scans", &query, &what).await?;
+        let mut branches: Vec<String> = Vec::new();
+        for scan in scans.scans.unwrap_or_default() {
+            if let Some(b) = scan.branch.filter(|b| !b.is_empty())
+                && !branches.contains(&b)
+            {
+                branches.push(b);
+            }
+        }
+        Ok(branches)
     }
 
     async fn projects_page(&self, offset: u64, limit: u64) -> Result<Projects, CallError> {
@@ -141,10 +172,7 @@ impl ScannerApi for CheckmarxOne {
                 let name = text(&p, "name")
                     .filter(|s| !s.trim().is_empty())
                     .unwrap_or_else(|| id.clone());
-                found.push(DiscoveredRecord {
-                    external_id: id,
-                    name,
-                    metadata: json!({
+                let metadata = json!({
                         "repo_url": p.get("repoUrl"),
                         "main_branch": p.get("mainBranch"),
                         "origin": p.get("origin"),
@@ -152,8 +180,16 @@ impl ScannerApi for CheckmarxOne {
                         "tags": p.get("tags"),
                         "created_at": p.get("createdAt"),
                         "updated_at": p.get("updatedAt"),
-                    }),
                 });
+                if self.per_branch {
+                    for branch in self.branches(&id, &name).await? {
+                        let mut metadata = metadata.clone();
+                        metadata["branch"] = json!(branch);
+                        found.push(DiscoveredRecord { external_id: format!("{id}@{branch}"), name: format!("{name} › {branch}"), metadata });
+                    }
+                } else {
+                    found.push(DiscoveredRecord { external_id: id, name, metadata });
+                }
             }
             offset += n;
             if offset >= total {

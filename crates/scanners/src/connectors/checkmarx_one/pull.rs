@@ -5,7 +5,8 @@
 //! A scan's results are the project's whole current set, so a pull of the latest scan is
 //! complete and its cursor is the scan id. An incremental pull whose latest completed scan is
 //! still the cursor's sends nothing and says `complete: false`; so does a project that has no
-//! completed scan (on the `branch` option's branch, when set).
+//! completed scan (on the `branch` option's branch, when set, or the Record's own branch when
+//! Records are per branch).
 
 use super::CheckmarxOne;
 use super::api::{Results, Scans};
@@ -73,7 +74,11 @@ impl CheckmarxOne {
         mode: PullMode,
         sink: &FindingSink,
     ) -> Result<Pulled, CallError> {
-        let project = record.external_id.as_str();
+        // A per-branch Record is `<project id>@<branch>` (project ids are UUIDs, without '@').
+        let (project, branch) = match record.external_id.split_once('@') {
+            Some((project, branch)) => (project, Some(branch.to_owned())),
+            None => (record.external_id.as_str(), self.branch.clone()),
+        };
         let previous = match &mode {
             PullMode::Since(c) => Some(c.clone()),
             PullMode::Full => None,
@@ -89,8 +94,8 @@ impl CheckmarxOne {
             ("offset", "0".to_owned()),
             ("limit", "1".to_owned()),
         ];
-        if let Some(branch) = &self.branch {
-            query.push(("branches", branch.clone()));
+        if let Some(branch) = branch {
+            query.push(("branches", branch));
         }
         let scans: Scans = self.api.get("api/scans", &query, &what).await?;
         let Some(scan) = scans.scans.unwrap_or_default().into_iter().next() else {

@@ -276,6 +276,12 @@ impl CheckmarxSim {
     pub fn rescan(&self, project: &str) {
         self.shared().lock().rescan_without(project, 0);
     }
+
+    /// A completed scan of another branch of a project: what its latest scan found, except the
+    /// first `without` open results.
+    pub fn scan_branch(&self, project: &str, branch: &str, without: usize) {
+        self.shared().lock().rescan_on(project, Some(branch), without);
+    }
 }
 
 impl ScannerSim for CheckmarxSim {

@@ -159,9 +159,21 @@ impl State {
         at: DateTime<Utc>,
         found: Vec<u32>,
     ) -> Option<String> {
+        self.add_scan_on(project, None, status, at, found)
+    }
+
+    /// [`State::add_scan`] on `branch` (`None`: the project's main branch).
+    pub fn add_scan_on(
+        &mut self,
+        project: &str,
+        branch: Option<&str>,
+        status: &'static str,
+        at: DateTime<Utc>,
+        found: Vec<u32>,
+    ) -> Option<String> {
         let id = self.uuid();
         let p = self.project_mut(project)?;
-        let branch = p.main_branch.clone();
+        let branch = branch.map_or_else(|| p.main_branch.clone(), str::to_owned);
         p.scans.push(Scan {
             id: id.clone(),
             status,
@@ -202,10 +214,19 @@ impl State {
 
     /// A new completed scan that finds what the latest found except its first `n` open results.
     pub fn rescan_without(&mut self, project: &str, n: usize) -> bool {
+        self.rescan_on(project, None, n)
+    }
+
+    /// [`State::rescan_without`] as a scan of `branch` (`None`: the main branch), based on that
+    /// branch's latest completed scan (else the project's latest).
+    pub fn rescan_on(&mut self, project: &str, branch: Option<&str>, n: usize) -> bool {
         let Some(p) = self.project(project) else {
             return false;
         };
-        let previous: Vec<u32> = p.latest().map(|(_, s)| s.found.clone()).unwrap_or_default();
+        // The branch's own latest completed scan, else the project's latest.
+        let branch_name = branch.unwrap_or(&p.main_branch);
+        let on_branch = p.scans.iter().filter(|s| s.status == "Completed" && s.branch == branch_name).max_by_key(|s| s.created_at);
+        let previous: Vec<u32> = on_branch.or_else(|| p.latest().map(|(_, s)| s)).map(|s| s.found.clone()).unwrap_or_default();
         let mut dropped = 0;
         let kept: Vec<u32> = previous
             .into_iter()
@@ -219,7 +240,7 @@ impl State {
                 }
             })
             .collect();
-        self.add_scan(project, "Completed", Utc::now(), kept)
+        self.add_scan_on(project, branch, "Completed", Utc::now(), kept)
             .is_some()
     }
 
