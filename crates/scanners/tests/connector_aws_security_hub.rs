@@ -3,11 +3,13 @@
 //! Discover (accounts x Regions, member pages), full and incremental pulls, statuses, the same
 //! identity as the `AWS Security Hub Scan` parser, throttling, and failures.
 
-use chrono::Utc;
-use domain::connector::{DiscoveredRecord, Record, RecordState, Tool};
-use domain::{ConnectorId, NewFinding, RecordId, Severity, Status};
+mod support;
+
+
+use domain::connector::Tool;
+use domain::{NewFinding, Severity, Status};
 use outbound::{CallError, NoLimits, OutboundPolicy};
-use scanners::connectors::{BATCH, PullMode, Pulled, ScannerApi, Setup, client};
+use scanners::connectors::{BATCH, PullMode, ScannerApi, Setup, client};
 use scanners::formats::awssecurityhub::AwsSecurityHubParser;
 use scanners::testing::parse_fixture;
 use secrecy::SecretString;
@@ -20,6 +22,7 @@ use simulators::scanners::aws_security_hub::{
 };
 use std::collections::HashMap;
 use std::sync::Arc;
+use support::{connect, pull, record_of};
 
 async fn seeded() -> AwsSecurityHubSim {
     let sim = AwsSecurityHubSim::start_seeded("127.0.0.1:0".parse().unwrap())
@@ -52,64 +55,9 @@ fn setup(sim: &AwsSecurityHubSim, key: &str, secret: &str, options: serde_json::
     }
 }
 
-fn connect(setup: Setup) -> Arc<dyn ScannerApi> {
-    client(setup, Arc::new(NoLimits), &OutboundPolicy::default()).unwrap()
-}
-
 fn api(sim: &AwsSecurityHubSim) -> Arc<dyn ScannerApi> {
     let s = sim.secrets();
     connect(setup(sim, &s[0].1, &s[1].1, json!({})))
-}
-
-fn record(found: &DiscoveredRecord) -> Record {
-    Record {
-        id: RecordId(1),
-        connector: ConnectorId(1),
-        external_id: found.external_id.clone(),
-        name: found.name.clone(),
-        state: RecordState::Good,
-        product: None,
-        metadata: found.metadata.clone(),
-        first_discovered_at: Utc::now(),
-        last_discovered_at: Utc::now(),
-        finalized_by: None,
-        finalized_at: None,
-        syncs: 0,
-        cursor: None,
-        last_synced_at: None,
-    }
-}
-
-fn record_of(id: &str) -> Record {
-    record(&DiscoveredRecord {
-        external_id: id.to_owned(),
-        name: id.to_owned(),
-        metadata: json!({}),
-    })
-}
-
-async fn pull(
-    api: &Arc<dyn ScannerApi>,
-    r: &Record,
-    mode: PullMode,
-) -> Result<(Pulled, Vec<NewFinding>), CallError> {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<NewFinding>>(4);
-    let collector = tokio::spawn(async move {
-        let mut all = Vec::new();
-        while let Some(batch) = rx.recv().await {
-            assert!(
-                !batch.is_empty() && batch.len() <= BATCH,
-                "a batch of {}",
-                batch.len()
-            );
-            all.extend(batch);
-        }
-        all
-    });
-    let pulled = api.pull(r, mode, &tx).await;
-    drop(tx);
-    let all = collector.await.unwrap();
-    pulled.map(|p| (p, all))
 }
 
 fn by_id(findings: &[NewFinding]) -> HashMap<String, &NewFinding> {

@@ -3,11 +3,14 @@
 //! `Burp GraphQL API` parser, paging, and failures (401, 429, GraphQL errors, malformed and
 //! cut-off answers, a closed sink).
 
+mod support;
+
+
 use chrono::Utc;
-use domain::connector::{DiscoveredRecord, Record, RecordState, Tool};
-use domain::{ConnectorId, NewFinding, RecordId, Status};
+use domain::connector::Tool;
+use domain::{NewFinding, Status};
 use outbound::{CallError, NoLimits, OutboundPolicy};
-use scanners::connectors::{BATCH, PullMode, Pulled, ScannerApi, Setup, client};
+use scanners::connectors::{BATCH, PullMode, ScannerApi, Setup, client};
 use scanners::formats::burp_graphql::BurpGraphqlParser;
 use scanners::testing::parse_bytes;
 use secrecy::SecretString;
@@ -17,6 +20,7 @@ use simulators::scanners::ScannerSim;
 use simulators::scanners::burp::{API_KEY, BurpSim};
 use std::collections::HashSet;
 use std::sync::Arc;
+use support::{pull, record, record_named};
 
 async fn seeded() -> BurpSim {
     BurpSim::start_seeded("127.0.0.1:0".parse().unwrap())
@@ -48,60 +52,7 @@ fn api(sim: &BurpSim) -> Arc<dyn ScannerApi> {
     api_with(sim, &sim.secrets()[0].1)
 }
 
-fn record(found: &DiscoveredRecord) -> Record {
-    Record {
-        id: RecordId(1),
-        connector: ConnectorId(1),
-        external_id: found.external_id.clone(),
-        name: found.name.clone(),
-        state: RecordState::Good,
-        product: None,
-        metadata: found.metadata.clone(),
-        first_discovered_at: Utc::now(),
-        last_discovered_at: Utc::now(),
-        finalized_by: None,
-        finalized_at: None,
-        syncs: 0,
-        cursor: None,
-        last_synced_at: None,
-    }
-}
-
-async fn record_named(api: &Arc<dyn ScannerApi>, name: &str) -> Record {
-    let found = api.discover().await.unwrap();
-    record(
-        found
-            .iter()
-            .find(|r| r.name == name)
-            .unwrap_or_else(|| panic!("no record {name}")),
-    )
-}
-
 /// Pulls a record into a vector, checking every batch is at most `BATCH`.
-async fn pull(
-    api: &Arc<dyn ScannerApi>,
-    r: &Record,
-    mode: PullMode,
-) -> Result<(Pulled, Vec<NewFinding>), CallError> {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<NewFinding>>(4);
-    let collector = tokio::spawn(async move {
-        let mut all = Vec::new();
-        while let Some(batch) = rx.recv().await {
-            assert!(
-                !batch.is_empty() && batch.len() <= BATCH,
-                "a batch of {}",
-                batch.len()
-            );
-            all.extend(batch);
-        }
-        all
-    });
-    let pulled = api.pull(r, mode, &tx).await;
-    drop(tx);
-    let all = collector.await.unwrap();
-    pulled.map(|p| (p, all))
-}
-
 fn fault(body_contains: &str, status: u16, body: Value, headers: &[(&str, &str)]) -> Fault {
     Fault {
         path_contains: Some("/graphql/v1".into()),

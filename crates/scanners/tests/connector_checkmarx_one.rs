@@ -3,11 +3,14 @@
 //! completed scan, triage states, the same identity as the `Checkmarx One Scan` parser, and
 //! failures (refused keys, 429, malformed and truncated pages, a closed sink).
 
+mod support;
+
+
 use chrono::Utc;
-use domain::connector::{DiscoveredRecord, Record, RecordState, Tool};
-use domain::{ConnectorId, NewFinding, RecordId, Status};
+use domain::connector::Tool;
+use domain::{NewFinding, Status};
 use outbound::{CallError, NoLimits, OutboundPolicy};
-use scanners::connectors::{BATCH, PullMode, Pulled, ScannerApi, Setup, client};
+use scanners::connectors::{BATCH, PullMode, ScannerApi, Setup, client};
 use scanners::formats::checkmarx_one::CheckmarxOneScan;
 use scanners::testing::parse_fixture;
 use secrecy::SecretString;
@@ -18,6 +21,7 @@ use simulators::scanners::checkmarx_one::{CheckmarxSim, Limits, TENANT};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
+use support::{connect, pull, record, record_named};
 
 async fn seeded() -> CheckmarxSim {
     CheckmarxSim::start_seeded("127.0.0.1:0".parse().unwrap())
@@ -36,10 +40,6 @@ fn setup(location: &str, key: &str, options: Value) -> Setup {
     }
 }
 
-fn connect(setup: Setup) -> Arc<dyn ScannerApi> {
-    client(setup, Arc::new(NoLimits), &OutboundPolicy::default()).unwrap()
-}
-
 fn api(sim: &CheckmarxSim) -> Arc<dyn ScannerApi> {
     connect(setup(
         &sim.location(),
@@ -48,60 +48,7 @@ fn api(sim: &CheckmarxSim) -> Arc<dyn ScannerApi> {
     ))
 }
 
-fn record(found: &DiscoveredRecord) -> Record {
-    Record {
-        id: RecordId(1),
-        connector: ConnectorId(1),
-        external_id: found.external_id.clone(),
-        name: found.name.clone(),
-        state: RecordState::Good,
-        product: None,
-        metadata: found.metadata.clone(),
-        first_discovered_at: Utc::now(),
-        last_discovered_at: Utc::now(),
-        finalized_by: None,
-        finalized_at: None,
-        syncs: 0,
-        cursor: None,
-        last_synced_at: None,
-    }
-}
-
-async fn record_named(api: &Arc<dyn ScannerApi>, name: &str) -> Record {
-    let found = api.discover().await.unwrap();
-    record(
-        found
-            .iter()
-            .find(|r| r.name == name)
-            .unwrap_or_else(|| panic!("no record {name}")),
-    )
-}
-
 /// Pulls a record into a vector, checking every batch is at most `BATCH`.
-async fn pull(
-    api: &Arc<dyn ScannerApi>,
-    r: &Record,
-    mode: PullMode,
-) -> Result<(Pulled, Vec<NewFinding>), CallError> {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<NewFinding>>(4);
-    let collector = tokio::spawn(async move {
-        let mut all = Vec::new();
-        while let Some(batch) = rx.recv().await {
-            assert!(
-                !batch.is_empty() && batch.len() <= BATCH,
-                "a batch of {}",
-                batch.len()
-            );
-            all.extend(batch);
-        }
-        all
-    });
-    let pulled = api.pull(r, mode, &tx).await;
-    drop(tx);
-    let all = collector.await.unwrap();
-    pulled.map(|p| (p, all))
-}
-
 fn fault(path: &str, status: u16, body: Value, headers: &[(&str, &str)]) -> Fault {
     Fault {
         path_contains: Some(path.into()),

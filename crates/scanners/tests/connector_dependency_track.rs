@@ -3,11 +3,14 @@
 //! mapped, the same identity as the FPF parser, and failures (401, 403, 404, 429,
 //! malformed, cut-off and short answers, a closed sink).
 
+mod support;
+
+
 use chrono::Utc;
-use domain::connector::{DiscoveredRecord, Record, RecordState, Tool};
-use domain::{ConnectorId, NewFinding, RecordId, Status};
-use outbound::{CallError, NoLimits, OutboundPolicy};
-use scanners::connectors::{BATCH, PullMode, Pulled, ScannerApi, Setup, client};
+use domain::connector::Tool;
+use domain::{NewFinding, Status};
+use outbound::CallError;
+use scanners::connectors::{PullMode, ScannerApi, Setup};
 use scanners::formats::dependency_track::DependencyTrackFpf;
 use scanners::testing::parse_fixture;
 use secrecy::SecretString;
@@ -16,6 +19,7 @@ use simulators::Fault;
 use simulators::scanners::ScannerSim;
 use simulators::scanners::dependency_track::{API_KEY, DependencyTrackSim, PORTFOLIO_ONLY_API_KEY};
 use std::sync::Arc;
+use support::{connect, pull, record_of};
 
 const PHP: &str = "ca4f2da9-0fad-4a13-92d7-f627f3168a57";
 
@@ -36,63 +40,8 @@ fn setup(sim: &DependencyTrackSim, key: &str, location: &str) -> Setup {
     }
 }
 
-fn connect(setup: Setup) -> Arc<dyn ScannerApi> {
-    client(setup, Arc::new(NoLimits), &OutboundPolicy::default()).unwrap()
-}
-
 fn api(sim: &DependencyTrackSim) -> Arc<dyn ScannerApi> {
     connect(setup(sim, API_KEY, &sim.location()))
-}
-
-fn record(found: &DiscoveredRecord) -> Record {
-    Record {
-        id: RecordId(1),
-        connector: ConnectorId(1),
-        external_id: found.external_id.clone(),
-        name: found.name.clone(),
-        state: RecordState::Good,
-        product: None,
-        metadata: found.metadata.clone(),
-        first_discovered_at: Utc::now(),
-        last_discovered_at: Utc::now(),
-        finalized_by: None,
-        finalized_at: None,
-        syncs: 0,
-        cursor: None,
-        last_synced_at: None,
-    }
-}
-
-fn record_of(id: &str) -> Record {
-    record(&DiscoveredRecord {
-        external_id: id.to_owned(),
-        name: id.to_owned(),
-        metadata: json!({}),
-    })
-}
-
-async fn pull(
-    api: &Arc<dyn ScannerApi>,
-    r: &Record,
-    mode: PullMode,
-) -> Result<(Pulled, Vec<NewFinding>), CallError> {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<NewFinding>>(4);
-    let collector = tokio::spawn(async move {
-        let mut all = Vec::new();
-        while let Some(batch) = rx.recv().await {
-            assert!(
-                !batch.is_empty() && batch.len() <= BATCH,
-                "a batch of {}",
-                batch.len()
-            );
-            all.extend(batch);
-        }
-        all
-    });
-    let pulled = api.pull(r, mode, &tx).await;
-    drop(tx);
-    let all = collector.await.unwrap();
-    pulled.map(|p| (p, all))
 }
 
 #[tokio::test]

@@ -3,11 +3,14 @@
 //! `Snyk Issue API Scan` parser, and failures (401, 429, malformed and truncated pages,
 //! links that lead elsewhere, a closed sink).
 
+mod support;
+
+
 use chrono::Utc;
-use domain::connector::{DiscoveredRecord, Record, RecordState, Tool};
-use domain::{ConnectorId, NewFinding, RecordId, Status, TestId};
+use domain::connector::Tool;
+use domain::{NewFinding, Status, TestId};
 use outbound::{CallError, NoLimits, OutboundPolicy};
-use scanners::connectors::{BATCH, PullMode, Pulled, ScannerApi, Setup, client};
+use scanners::connectors::{BATCH, PullMode, ScannerApi, Setup, client};
 use secrecy::SecretString;
 use serde_json::json;
 use simulators::Fault;
@@ -15,6 +18,7 @@ use simulators::scanners::ScannerSim;
 use simulators::scanners::snyk::{OUTSIDER_TOKEN, SnykSim, TOKEN};
 use std::sync::Arc;
 use std::time::Duration;
+use support::{connect, pull, record, record_named};
 
 async fn seeded() -> SnykSim {
     SnykSim::start_seeded("127.0.0.1:0".parse().unwrap())
@@ -33,69 +37,12 @@ fn setup_with(sim: &SnykSim, token: &str, options: serde_json::Value) -> Setup {
     }
 }
 
-fn connect(setup: Setup) -> Arc<dyn ScannerApi> {
-    client(setup, Arc::new(NoLimits), &OutboundPolicy::default()).unwrap()
-}
-
 fn api(sim: &SnykSim) -> Arc<dyn ScannerApi> {
     connect(setup_with(
         sim,
         &sim.secrets()[0].1,
         serde_json::Value::Object(sim.options()),
     ))
-}
-
-fn record(found: &DiscoveredRecord) -> Record {
-    Record {
-        id: RecordId(1),
-        connector: ConnectorId(1),
-        external_id: found.external_id.clone(),
-        name: found.name.clone(),
-        state: RecordState::Good,
-        product: None,
-        metadata: found.metadata.clone(),
-        first_discovered_at: Utc::now(),
-        last_discovered_at: Utc::now(),
-        finalized_by: None,
-        finalized_at: None,
-        syncs: 0,
-        cursor: None,
-        last_synced_at: None,
-    }
-}
-
-async fn record_named(api: &Arc<dyn ScannerApi>, name: &str) -> Record {
-    let found = api.discover().await.unwrap();
-    record(
-        found
-            .iter()
-            .find(|r| r.name == name)
-            .unwrap_or_else(|| panic!("no record {name}")),
-    )
-}
-
-async fn pull(
-    api: &Arc<dyn ScannerApi>,
-    r: &Record,
-    mode: PullMode,
-) -> Result<(Pulled, Vec<NewFinding>), CallError> {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<NewFinding>>(4);
-    let collector = tokio::spawn(async move {
-        let mut all = Vec::new();
-        while let Some(batch) = rx.recv().await {
-            assert!(
-                !batch.is_empty() && batch.len() <= BATCH,
-                "a batch of {}",
-                batch.len()
-            );
-            all.extend(batch);
-        }
-        all
-    });
-    let pulled = api.pull(r, mode, &tx).await;
-    drop(tx);
-    let all = collector.await.unwrap();
-    pulled.map(|p| (p, all))
 }
 
 #[tokio::test]

@@ -3,11 +3,14 @@
 //! incremental pulls, statuses of issues and hotspots, the same identity as the `SonarQube Scan
 //! detailed` parser, older versions, and failures.
 
+mod support;
+
+
 use chrono::{TimeZone, Utc};
-use domain::connector::{DiscoveredRecord, Record, RecordState, Tool};
-use domain::{ConnectorId, NewFinding, RecordId, Status, TestId};
+use domain::connector::Tool;
+use domain::{NewFinding, Status, TestId};
 use outbound::{CallError, NoLimits, OutboundPolicy};
-use scanners::connectors::{BATCH, PullMode, Pulled, ScannerApi, Setup, client};
+use scanners::connectors::{BATCH, PullMode, ScannerApi, Setup, client};
 use secrecy::SecretString;
 use serde_json::json;
 use simulators::Fault;
@@ -16,6 +19,7 @@ use simulators::scanners::sonarqube::{ADMIN_TOKEN, OUTSIDER_TOKEN, SonarQubeSim,
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
+use support::{connect, pull, record_of};
 
 async fn seeded() -> SonarQubeSim {
     SonarQubeSim::start_seeded("127.0.0.1:0".parse().unwrap())
@@ -34,63 +38,8 @@ fn setup_with(sim: &SonarQubeSim, token: &str, options: serde_json::Value) -> Se
     }
 }
 
-fn connect(setup: Setup) -> Arc<dyn ScannerApi> {
-    client(setup, Arc::new(NoLimits), &OutboundPolicy::default()).unwrap()
-}
-
 fn api(sim: &SonarQubeSim) -> Arc<dyn ScannerApi> {
     connect(setup_with(sim, &sim.secrets()[0].1, json!({})))
-}
-
-fn record(found: &DiscoveredRecord) -> Record {
-    Record {
-        id: RecordId(1),
-        connector: ConnectorId(1),
-        external_id: found.external_id.clone(),
-        name: found.name.clone(),
-        state: RecordState::Good,
-        product: None,
-        metadata: found.metadata.clone(),
-        first_discovered_at: Utc::now(),
-        last_discovered_at: Utc::now(),
-        finalized_by: None,
-        finalized_at: None,
-        syncs: 0,
-        cursor: None,
-        last_synced_at: None,
-    }
-}
-
-fn record_of(key: &str) -> Record {
-    record(&DiscoveredRecord {
-        external_id: key.into(),
-        name: key.into(),
-        metadata: json!({}),
-    })
-}
-
-async fn pull(
-    api: &Arc<dyn ScannerApi>,
-    r: &Record,
-    mode: PullMode,
-) -> Result<(Pulled, Vec<NewFinding>), CallError> {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<NewFinding>>(4);
-    let collector = tokio::spawn(async move {
-        let mut all = Vec::new();
-        while let Some(batch) = rx.recv().await {
-            assert!(
-                !batch.is_empty() && batch.len() <= BATCH,
-                "a batch of {}",
-                batch.len()
-            );
-            all.extend(batch);
-        }
-        all
-    });
-    let pulled = api.pull(r, mode, &tx).await;
-    drop(tx);
-    let all = collector.await.unwrap();
-    pulled.map(|p| (p, all))
 }
 
 fn keys(found: &[NewFinding]) -> HashSet<String> {

@@ -4,11 +4,14 @@
 //! findings as a CSV export, and failures (401, 429 with `retry-after`, 409 adoption, failed
 //! and malformed chunks, cut-off answers, a closed sink).
 
+mod support;
+
+
 use chrono::Utc;
-use domain::connector::{DiscoveredRecord, Record, RecordState, Tool};
-use domain::{ConnectorId, NewFinding, RecordId, Severity, Status};
-use outbound::{CallError, NoLimits, OutboundPolicy};
-use scanners::connectors::{BATCH, PullMode, Pulled, ScannerApi, Setup, client};
+use domain::connector::Tool;
+use domain::{NewFinding, Severity, Status};
+use outbound::CallError;
+use scanners::connectors::{PullMode, ScannerApi, Setup};
 use scanners::formats::tenable::TenableParser;
 use scanners::testing::parse_fixture;
 use secrecy::SecretString;
@@ -19,6 +22,7 @@ use simulators::scanners::tenable::{
     ACCESS_KEY, BASIC_ACCESS_KEY, BASIC_SECRET_KEY, SECRET_KEY, TenableSim,
 };
 use std::sync::Arc;
+use support::{connect, pull, record_of};
 
 async fn seeded() -> TenableSim {
     TenableSim::start_seeded("127.0.0.1:0".parse().unwrap())
@@ -46,63 +50,8 @@ fn setup(sim: &TenableSim, access: &str, secret: &str) -> Setup {
     }
 }
 
-fn connect(setup: Setup) -> Arc<dyn ScannerApi> {
-    client(setup, Arc::new(NoLimits), &OutboundPolicy::default()).unwrap()
-}
-
 fn api(sim: &TenableSim) -> Arc<dyn ScannerApi> {
     connect(setup(sim, ACCESS_KEY, SECRET_KEY))
-}
-
-fn record(found: &DiscoveredRecord) -> Record {
-    Record {
-        id: RecordId(1),
-        connector: ConnectorId(1),
-        external_id: found.external_id.clone(),
-        name: found.name.clone(),
-        state: RecordState::Good,
-        product: None,
-        metadata: found.metadata.clone(),
-        first_discovered_at: Utc::now(),
-        last_discovered_at: Utc::now(),
-        finalized_by: None,
-        finalized_at: None,
-        syncs: 0,
-        cursor: None,
-        last_synced_at: None,
-    }
-}
-
-fn record_of(id: &str) -> Record {
-    record(&DiscoveredRecord {
-        external_id: id.to_owned(),
-        name: id.to_owned(),
-        metadata: json!({}),
-    })
-}
-
-async fn pull(
-    api: &Arc<dyn ScannerApi>,
-    r: &Record,
-    mode: PullMode,
-) -> Result<(Pulled, Vec<NewFinding>), CallError> {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<NewFinding>>(4);
-    let collector = tokio::spawn(async move {
-        let mut all = Vec::new();
-        while let Some(batch) = rx.recv().await {
-            assert!(
-                !batch.is_empty() && batch.len() <= BATCH,
-                "a batch of {}",
-                batch.len()
-            );
-            all.extend(batch);
-        }
-        all
-    });
-    let pulled = api.pull(r, mode, &tx).await;
-    drop(tx);
-    let all = collector.await.unwrap();
-    pulled.map(|p| (p, all))
 }
 
 #[tokio::test]
