@@ -92,6 +92,9 @@ enum Command {
         findings: usize,
         #[arg(long, default_value_t = 100)]
         records: usize,
+        /// Without the connector's rate budget (10 requests/s for most tools).
+        #[arg(long)]
+        no_rate_limit: bool,
         /// As for `import`.
         #[arg(long)]
         database: Option<String>,
@@ -157,11 +160,11 @@ async fn main() -> anyhow::Result<()> {
             push::run(&app, backend, &push::Options { findings, vendor, scale, workers, no_bulk }).await?;
             drop_db(&database, &db, &dir).await?;
         }
-        Command::Sync { tool, findings, records, database } => {
+        Command::Sync { tool, findings, records, no_rate_limit, database } => {
             let tool = domain::connector::Tool::parse(&tool).context("unknown tool; use semgrep, sonarqube, snyk, tenable, dependency-track, checkmarx-one, burp-suite, probely or aws-security-hub")?;
             let (db, backend, dir) = fresh_db(&database).await?;
             let app = engine::App::new(db.clone(), secrets::Cipher::new(&secrets::MasterKey::generate()), engine::Settings::new("http://bench"));
-            sync::run(&app, backend, &sync::Options { tool, findings, records }).await?;
+            sync::run(&app, backend, &sync::Options { tool, findings, records, no_rate_limit }).await?;
             drop_db(&database, &db, &dir).await?;
         }
     }

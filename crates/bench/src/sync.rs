@@ -14,6 +14,9 @@ pub struct Options {
     pub tool: Tool,
     pub findings: usize,
     pub records: usize,
+    /// Call the simulator without the connector's rate budget: what the pull and the import
+    /// cost when the tool does not pace them.
+    pub no_rate_limit: bool,
 }
 
 pub async fn run(app: &engine::App, backend: &str, o: &Options) -> anyhow::Result<()> {
@@ -33,14 +36,25 @@ pub async fn run(app: &engine::App, backend: &str, o: &Options) -> anyhow::Resul
     let mut tx = app.db().begin().await?;
     let connector = configure::create(app, &mut tx, input).await?;
     tx.commit().await?;
-    let client = app.scanners().get(app, &connector).await?;
+    let client = if o.no_rate_limit {
+        let setup = scanners::connectors::Setup {
+            tool: o.tool,
+            location: url::Url::parse(&sim.location())?,
+            secrets: sim.secrets().into_iter().map(|(k, v)| (k.to_owned(), SecretString::from(v))).collect(),
+            options: sim.options(),
+        };
+        scanners::connectors::client(setup, std::sync::Arc::new(outbound::NoLimits), &outbound::OutboundPolicy::default())?
+    } else {
+        app.scanners().get(app, &connector).await?
+    };
 
     let t = Instant::now();
     let found = client.discover().await?;
     let d = discover::apply(app, &connector, &found).await?;
     println!(
-        "{} on {backend}: {} findings in {} {}s (simulator seeded in {seeded:.1} s); Discover: {} records, {} auto-mapped, {:.2} s",
+        "{}{} on {backend}: {} findings in {} {}s (simulator seeded in {seeded:.1} s); Discover: {} records, {} auto-mapped, {:.2} s",
         o.tool.label(),
+        if o.no_rate_limit { " (no rate budget)" } else { "" },
         per_record * o.records,
         o.records,
         o.tool.record_kind(),
