@@ -1,12 +1,14 @@
 //! vulnbridge's HTTP face: the REST API under `/api/v1` with its OpenAPI 3.1 document at
-//! `/api/openapi.json`, and the operational endpoints `/healthz`, `/readyz`, `/metrics`.
-//! Later: DefectDojo-compatible import endpoints, tracker webhooks and the web UI.
+//! `/api/openapi.json`, DefectDojo-compatible import endpoints, tracker webhooks, the
+//! operational endpoints `/healthz`, `/readyz`, `/metrics`, and the server-rendered web UI at
+//! `/` (see [`ui`]).
 
 pub mod api;
 pub mod error;
 pub mod extract;
 mod ops;
 mod state;
+pub mod ui;
 pub mod webhooks;
 
 pub use state::{AppState, metrics_handle};
@@ -107,6 +109,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(webhooks::routes())
+        .merge(ui::routes(state.clone()))
         .route(
             "/api/openapi.json",
             get(move || {

@@ -1,0 +1,197 @@
+//! `/`: the dashboard. Open findings by severity and by product (each count links to the
+//! findings list so filtered), recent imports, and the push queue: its depth and, per tracker
+//! instance, when it is expected to be through. Everything follows the user's roles; the
+//! queue (which spans all products) is shown to users with a global role.
+
+use super::error::{UiResult, render};
+use super::layout::Layout;
+use super::session::CurrentUser;
+use super::view;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::response::Html;
+use domain::{ProductId, Severity, Status};
+use std::collections::HashMap;
+use store::jobs::JobStatus;
+use store::{PageRequest, findings, imports, products};
+
+/// The list of open findings, optionally of one severity and product.
+fn open_url(severity: Option<Severity>, product: Option<ProductId>) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    for s in Status::ALL.iter().filter(|s| s.is_open()) {
+        q.append_pair("status", s.as_str());
+    }
+    if let Some(s) = severity {
+        q.append_pair("severity", s.as_str());
+    }
+    if let Some(p) = product {
+        q.append_pair("product", &p.0.to_string());
+    }
+    format!("/findings?{}", q.finish())
+}
+
+pub struct Count {
+    pub label: &'static str,
+    pub class: &'static str,
+    pub n: i64,
+    pub url: String,
+}
+
+pub struct ProductRow {
+    pub name: String,
+    pub total: i64,
+    pub total_url: String,
+    pub counts: Vec<Count>,
+}
+
+pub struct ImportRow {
+    pub at: String,
+    pub product: String,
+    pub scan_type: String,
+    pub file: String,
+    pub kind: String,
+    pub created: i64,
+    pub closed: i64,
+    pub reactivated: i64,
+    pub actor: String,
+}
+
+pub struct InstanceQueue {
+    pub label: String,
+    pub icon: &'static str,
+    pub queued: i64,
+    pub running: i64,
+    pub dead: i64,
+    pub expected_finish: String,
+    pub blocked: Option<String>,
+}
+
+pub struct Queue {
+    pub queued: i64,
+    pub running: i64,
+    pub dead: i64,
+    pub instances: Vec<InstanceQueue>,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct Dashboard {
+    layout: Layout,
+    total_open: i64,
+    total_url: String,
+    by_severity: Vec<Count>,
+    by_product: Vec<ProductRow>,
+    imports: Vec<ImportRow>,
+    queue: Option<Queue>,
+}
+
+/// Severities from Critical down, with their counts (`[info … critical]` in, as the store gives).
+fn counts(n: &[i64; 5], product: Option<ProductId>) -> Vec<Count> {
+    Severity::ALL
+        .iter()
+        .rev()
+        .map(|s| Count {
+            label: s.label(),
+            class: view::severity_class(*s),
+            n: usize::try_from(s.rank()).ok().and_then(|i| n.get(i)).copied().unwrap_or(0),
+            url: open_url(Some(*s), product),
+        })
+        .collect()
+}
+
+pub async fn show(State(s): State<AppState>, CurrentUser(session): CurrentUser) -> UiResult<Html<String>> {
+    let actor = &session.actor;
+    let vis = actor.visibility();
+    let mut c = s.app.db().conn().await?;
+    let totals = findings::open_counts_by_severity(&mut c, &vis).await?;
+    let per_product = findings::open_counts_by_product(&mut c, &vis).await?;
+    let names: HashMap<ProductId, String> = products::list(&mut c, &Default::default(), &vis, PageRequest::new(Some(PageRequest::MAX_LIMIT), None))
+        .await?
+        .results
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect();
+    let mut by_product = Vec::with_capacity(per_product.len());
+    for (p, n) in &per_product {
+        let name = match names.get(p) {
+            Some(n) => n.clone(),
+            None => products::get(&mut c, *p).await?.name,
+        };
+        by_product.push(ProductRow { name, total: n.iter().sum(), total_url: open_url(None, Some(*p)), counts: counts(n, Some(*p)) });
+    }
+    // Most open findings first: where attention is needed.
+    by_product.sort_by(|a, b| b.total.cmp(&a.total).then_with(|| a.name.cmp(&b.name)));
+
+    let recent = imports::list(&mut c, &Default::default(), &vis, PageRequest::new(Some(10), None)).await?;
+    let imports = recent
+        .results
+        .into_iter()
+        .map(|i| ImportRow {
+            at: view::time(Some(i.finished_at)),
+            product: names.get(&i.product).cloned().unwrap_or_else(|| format!("product {}", i.product.0)),
+            scan_type: i.scan_type,
+            file: i.file_name.unwrap_or_default(),
+            kind: i.kind,
+            created: i.counts.created,
+            closed: i.counts.closed,
+            reactivated: i.counts.reactivated,
+            actor: i.actor,
+        })
+        .collect();
+
+    let queue = if actor.global_role.is_some() {
+        let jobs = store::jobs::counts(&mut c).await?;
+        drop(c);
+        Some(queue(&s, &jobs).await?)
+    } else {
+        None
+    };
+
+    let page = Dashboard {
+        layout: Layout::new(&session, "Dashboard", "dashboard"),
+        total_open: totals.iter().sum(),
+        total_url: open_url(None, None),
+        by_severity: counts(&totals, None),
+        by_product,
+        imports,
+        queue,
+    };
+    render(&page)
+}
+
+async fn queue(s: &AppState, jobs: &[(String, JobStatus, i64)]) -> UiResult<Queue> {
+    let push_queue = <engine::jobs::PushTicket as engine::Job>::QUEUE;
+    let of = |st: JobStatus| jobs.iter().filter(|(q, s, _)| q == push_queue && *s == st).map(|(_, _, n)| n).sum::<i64>();
+    let mut c = s.app.db().conn().await?;
+    let list = store::instances::list(&mut c).await?;
+    drop(c);
+    let mut instances = Vec::with_capacity(list.len());
+    for i in &list {
+        let q = engine::integrations::queue::status(&s.app, i).await.map_err(crate::error::ApiError::internal)?;
+        instances.push(InstanceQueue {
+            label: i.label.clone(),
+            icon: view::vendor_icon(i.vendor),
+            queued: q.queued,
+            running: q.running,
+            dead: q.dead,
+            expected_finish: if q.queued + q.running == 0 { "—".into() } else { view::time(Some(q.expected_finish)) },
+            blocked: q.blocked_until.map(|u| {
+                format!("paused by the tracker until {}{}", view::time(Some(u)), q.blocked_reason.map(|r| format!(": {r}")).unwrap_or_default())
+            }),
+        });
+    }
+    Ok(Queue { queued: of(JobStatus::Queued), running: of(JobStatus::Running), dead: of(JobStatus::Dead), instances })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_run_from_critical_down_and_link_to_open_findings() {
+        let c = counts(&[1, 2, 3, 4, 5], Some(ProductId(7)));
+        assert_eq!(c.iter().map(|c| (c.label, c.n)).collect::<Vec<_>>(), [("Critical", 5), ("High", 4), ("Medium", 3), ("Low", 2), ("Info", 1)]);
+        assert_eq!(c[0].url, "/findings?status=active&status=in_progress&status=awaiting_validation&severity=critical&product=7");
+    }
+}

@@ -1,0 +1,57 @@
+//! The server-rendered web UI at `/`: askama templates (`crates/web/templates/`), htmx and CSS
+//! served from the binary (`/assets/…`), sessions in the database with a CSRF token per
+//! session. One module per page area; views (`view`) turn domain values into what templates
+//! show, so that templates hold no logic worth testing.
+//!
+//! Every page works without JavaScript (plain links and forms); htmx only swaps the findings
+//! table in place when filters change.
+
+mod assets;
+mod auth;
+mod dashboard;
+mod error;
+mod filters;
+mod finding;
+mod findings;
+mod layout;
+mod session;
+mod view;
+
+pub use error::UiError;
+pub use session::{COOKIE as SESSION_COOKIE, CSRF_FIELD, CSRF_HEADER};
+
+use crate::state::AppState;
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::routing::{get, post};
+
+/// The UI's routes. Session loading and the CSRF check wrap every one of them (see
+/// `session::guard`); assets are outside, as they are public and cached.
+pub fn routes(state: AppState) -> Router<AppState> {
+    let pages = Router::new()
+        .route("/", get(dashboard::show))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/findings", get(findings::list))
+        .route("/findings/{id}", get(finding::detail))
+        .route("/findings/{id}/push", post(finding::push))
+        .layer(axum::middleware::from_fn_with_state(state, session::guard))
+        .layer(axum::middleware::map_response(security_headers));
+    Router::new().merge(pages).merge(assets::routes())
+}
+
+/// Pages show private data: never cached, never framed, scripts and styles only from us.
+async fn security_headers(mut resp: axum::response::Response) -> axum::response::Response {
+    let h = resp.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        ),
+    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    resp
+}

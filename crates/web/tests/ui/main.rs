@@ -1,0 +1,7 @@
+//! The web UI through a real server on a random port, driven like a browser (cookies, forms,
+//! redirects by hand) with reqwest, on SQLite and PostgreSQL.
+
+mod auth;
+mod dashboard;
+mod findings;
+mod harness;
