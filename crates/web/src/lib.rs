@@ -117,7 +117,15 @@ pub fn router(state: AppState) -> Router {
                 async move { ([(header::CONTENT_TYPE, "application/json")], doc.as_str().to_owned()) }
             }),
         )
-        .fallback(|| async { ApiError::not_found("no such endpoint; see /api/openapi.json").into_response() })
+        .fallback(|uri: axum::http::Uri| async move {
+            // Machines get a problem document; people browsing the UI get a page.
+            let path = uri.path();
+            if path.starts_with("/api/") || path.starts_with("/webhooks/") || path == "/api" {
+                ApiError::not_found("no such endpoint; see /api/openapi.json").into_response()
+            } else {
+                ui::not_found().into_response()
+            }
+        })
         .layer(axum::middleware::from_fn(ops::track))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(CatchPanicLayer::custom(|_| {

@@ -40,6 +40,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
     Router::new().merge(pages).merge(assets::routes())
 }
 
+/// The page for a UI address that does not exist.
+pub fn not_found() -> UiError {
+    UiError::new(axum::http::StatusCode::NOT_FOUND, "Not found", "There is no page at this address.")
+}
+
 /// Pages show private data: never cached, never framed, scripts and styles only from us.
 async fn security_headers(mut resp: axum::response::Response) -> axum::response::Response {
     let h = resp.headers_mut();

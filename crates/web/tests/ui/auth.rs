@@ -110,3 +110,58 @@ async fn logout_ends_the_session(t: TestDb) {
     assert_eq!(r.status, 303);
     assert_eq!(r.location.as_deref(), Some("/login"));
 }
+
+store::both_backends!(assets_headers_and_missing_pages, https_sessions_are_secure);
+
+async fn assets_headers_and_missing_pages(t: TestDb) {
+    let ui = Ui::start(t).await;
+    ui.user("alice", Some(Role::Reader)).await;
+    let anon = ui.browser();
+    // Assets are public, compiled in, and cached for long (their URLs change with them).
+    let js = anon.get("/assets/htmx.min.js").await;
+    assert!(js.ok().starts_with("var htmx="), "htmx itself");
+    assert_eq!(js.headers.get("content-type").unwrap(), "text/javascript; charset=utf-8");
+    assert_eq!(js.headers.get("cache-control").unwrap(), "public, max-age=31536000, immutable");
+    let css = anon.get("/assets/app.css").await;
+    assert!(css.ok().contains(".sev-critical"));
+    assert_eq!(css.headers.get("content-type").unwrap(), "text/css; charset=utf-8");
+
+    let b = Browser::logged_in(&ui, "alice").await;
+    let page = b.get("/").await;
+    let body = page.ok();
+    assert!(body.contains(r#"<script src="/assets/htmx.min.js?v="#) && body.contains(r#"href="/assets/app.css?v="#));
+    assert!(!body.contains("unpkg") && !body.contains("cdn"), "nothing from a CDN");
+    // Pages are private: not cached, not framed, scripts only from us.
+    assert_eq!(page.headers.get("cache-control").unwrap(), "no-store");
+    let csp = page.headers.get("content-security-policy").unwrap().to_str().unwrap();
+    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    for nav in [r#"href="/" aria-current="page">Dashboard"#, r#"href="/findings">Findings"#, "Log out"] {
+        assert!(body.contains(nav), "{nav}");
+    }
+
+    // A UI address that does not exist is a page; an API one stays a problem document.
+    let r = b.get("/no/such/page").await;
+    assert_eq!(r.status, 404);
+    assert!(r.body.contains("There is no page at this address."));
+    let r = b.get("/api/v1/no-such-thing").await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.headers.get("content-type").unwrap(), "application/problem+json");
+}
+
+async fn https_sessions_are_secure(t: TestDb) {
+    let ui = Ui::start_with_public_url(t, "https://vulnbridge.example.com").await;
+    ui.user("alice", Some(Role::Reader)).await;
+    let b = ui.browser();
+    let form = b.get("/login").await;
+    let login_cookie = form.headers.get("set-cookie").unwrap().to_str().unwrap().to_owned();
+    assert!(login_cookie.contains("; Secure") && login_cookie.contains("SameSite=Strict"), "{login_cookie}");
+    let r = b.login("alice", PASSWORD, "/").await;
+    let session = r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("vb_session="))
+        .unwrap();
+    assert!(session.contains("; Secure"), "{session}");
+}

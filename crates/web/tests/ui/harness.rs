@@ -31,9 +31,15 @@ pub struct World {
 
 impl Ui {
     pub async fn start(t: TestDb) -> Ui {
+        Self::start_with_public_url(t, "").await
+    }
+
+    /// With the public URL users reach it by (empty: the address it listens on).
+    pub async fn start_with_public_url(t: TestDb, public_url: &str) -> Ui {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let app = engine::App::new(t.db.clone(), secrets::Cipher::new(&secrets::MasterKey::generate()), engine::Settings::new(base.clone()));
+        let public = if public_url.is_empty() { base.clone() } else { public_url.to_owned() };
+        let app = engine::App::new(t.db.clone(), secrets::Cipher::new(&secrets::MasterKey::generate()), engine::Settings::new(public));
         let state = web::AppState::new(app);
         let server = tokio::spawn(async move {
             let _ = web::serve(listener, state, std::future::pending()).await;
