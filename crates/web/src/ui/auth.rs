@@ -5,7 +5,7 @@
 //! dummy hash). The login form is protected against login CSRF by a double-submit cookie: a
 //! random value in a `SameSite=Strict` cookie scoped to `/login` that the form must repeat.
 
-use super::error::{UiResult, render};
+use super::error::{UiError, UiResult, render};
 use super::session::{self, COOKIE, CurrentUser, Session, safe_next, same_secret, set_cookie};
 use crate::state::AppState;
 use askama::Template;
@@ -66,7 +66,12 @@ pub struct LoginForm {
     next: String,
 }
 
-pub async fn login(State(s): State<AppState>, headers: HeaderMap, Form(form): Form<LoginForm>) -> UiResult<Response> {
+pub async fn login(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
+) -> UiResult<Response> {
+    let Form(form) = form.map_err(|e| UiError::bad_request(format!("the login form could not be read: {}", e.body_text())))?;
     let next = safe_next(&form.next).unwrap_or_else(|| "/".into());
     let expected = session::cookie(&headers, LOGIN_COOKIE).unwrap_or("");
     if expected.is_empty() || !same_secret(expected, &form.csrf) {

@@ -38,6 +38,8 @@ pub struct Row {
 }
 
 pub struct Table {
+    /// Filters that could not be used, naming the parameter.
+    pub errors: Vec<String>,
     pub rows: Vec<Row>,
     pub count: i64,
     pub from: i64,
@@ -64,7 +66,6 @@ struct FindingsPage {
     products: Vec<Choice>,
     page_sizes: Vec<Choice>,
     cwe: String,
-    errors: Vec<String>,
     table: Table,
 }
 
@@ -84,13 +85,13 @@ pub async fn list(
     let vis = session.actor.visibility();
     let mut c = s.app.db().conn().await?;
     let products = visible_products(&mut c, &vis).await?;
-    let table = if errors.is_empty() {
-        let found = findings::list(&mut c, &params.filter(), &vis, params.page()).await?;
-        table(&mut c, &params, found, &products).await?
+    let found = if errors.is_empty() {
+        findings::list(&mut c, &params.filter(), &vis, params.page()).await?
     } else {
-        table(&mut c, &params, store::Page { count: 0, results: Vec::new() }, &products).await?
+        store::Page { count: 0, results: Vec::new() }
     };
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    let table = table(&mut c, &params, found, &products, errors).await?;
     // htmx asks for the table alone when filters change or a header or page link is followed.
     let wants_table = headers.get("hx-target").is_some_and(|t| t == "results");
     if wants_table {
@@ -117,7 +118,6 @@ pub async fn list(
             .collect(),
         cwe: params.cwe.map(|c| c.to_string()).unwrap_or_default(),
         params,
-        errors,
         table,
     };
     Ok((status, render(&page)?).into_response())
@@ -134,6 +134,7 @@ async fn table(
     params: &Params,
     found: store::Page<Finding>,
     products: &[(ProductId, String)],
+    errors: Vec<String>,
 ) -> UiResult<Table> {
     let mut names: HashMap<ProductId, String> = products.iter().cloned().collect();
     let mut tickets = tickets_by_finding(c, &found.results, false).await?;
@@ -170,6 +171,7 @@ async fn table(
     let shown = rows.len() as i64;
     let ordering = params.ordering.as_str();
     Ok(Table {
+        errors,
         count: found.count,
         from: if shown == 0 { 0 } else { page.offset + 1 },
         to: page.offset + shown,

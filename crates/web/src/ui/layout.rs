@@ -15,7 +15,7 @@ pub struct NavItem {
 pub struct Layout {
     pub title: String,
     pub username: String,
-    /// The user's global role, shown in the user menu (`none` with product roles only).
+    /// The user's global role, shown in the user menu.
     pub role: &'static str,
     pub csrf: String,
     /// `{"X-CSRF-Token": "…"}` for `hx-headers`, so every htmx request carries the token.
@@ -29,7 +29,7 @@ impl Layout {
         Layout {
             title: title.into(),
             username: session.actor.username.clone(),
-            role: session.actor.global_role.map(|r| r.as_str()).unwrap_or("product roles"),
+            role: session.actor.global_role.map(|r| r.as_str()).unwrap_or("product roles only"),
             csrf: session.csrf.clone(),
             hx_headers: serde_json::json!({ "X-CSRF-Token": session.csrf }).to_string(),
             nav: NAV

@@ -88,9 +88,11 @@ async fn check(state: &AppState, mut req: Request) -> Result<Request, UiError> {
         None => None,
     };
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    // Without a session a state-changing request can do nothing (its handler demands a user),
-    // and the login form carries its own token.
-    if let (false, Some(s)) = (safe, &session) {
+    // Without a session a state-changing request can do nothing (its handler demands a user).
+    // The login form carries its own token (it may be sent from a tab opened before another
+    // tab logged in, so it is not held to the session's).
+    let own_token = req.uri().path() == "/login";
+    if let (false, false, Some(s)) = (safe, own_token, &session) {
         let (presented, rebuilt) = presented_token(req, state.max_body_bytes).await?;
         req = rebuilt;
         if !presented.is_some_and(|p| same_secret(&p, &s.csrf)) {

@@ -41,6 +41,15 @@ async fn login_redirects_to_next(t: TestDb) {
     // A logged-in user asking for the login page goes on.
     assert_eq!(b.get("/login?next=/findings").await.location.as_deref(), Some("/findings"));
 
+    // A login form opened before logging in elsewhere still works (it has its own token).
+    let tab = ui.browser();
+    let form = tab.get("/login").await;
+    let other_tab = tab.post("/login", &[("username", "alice"), ("password", PASSWORD), ("csrf", &form.csrf()), ("next", "/")]).await;
+    assert_eq!(other_tab.status, 303);
+    let again = tab.post("/login", &[("username", "alice"), ("password", PASSWORD), ("csrf", &form.csrf()), ("next", "/")]).await;
+    assert_eq!(again.status, 403, "but only once: its token cookie was spent");
+    assert!(again.body.contains("The login form expired"), "{}", again.body);
+
     // Only paths on this site are followed after login.
     for evil in ["https://evil.example/", "//evil.example/", "/\\evil.example"] {
         let r = ui.browser().login("alice", PASSWORD, evil).await;
@@ -64,6 +73,10 @@ async fn wrong_password_is_generic(t: TestDb) {
     let r = b.post("/login", &[("username", "alice"), ("password", PASSWORD), ("csrf", "forged"), ("next", "/")]).await;
     assert_eq!(r.status, 403);
     assert!(b.cookie("vb_session").is_none());
+    // A body that is not a form is a clear error, not a crash.
+    let r = b.post_raw("/login", "application/json", r#"{"username": "alice"}"#).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("the login form could not be read"), "{}", r.body);
 }
 
 async fn csrf_is_required(t: TestDb) {

@@ -225,6 +225,10 @@ impl Browser {
         self.post_with(path, form, &[]).await
     }
 
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: &str) -> Page {
+        self.send(self.http.post(format!("{}{path}", self.base)).header("content-type", content_type).body(body.to_owned())).await
+    }
+
     pub async fn post_with(&self, path: &str, form: &[(&str, &str)], headers: &[(&str, &str)]) -> Page {
         let mut req = self.http.post(format!("{}{path}", self.base)).form(form);
         for (k, v) in headers {
