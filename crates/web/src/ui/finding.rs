@@ -78,6 +78,11 @@ async fn page(s: &AppState, session: &super::session::Session, id: FindingId, no
     let mut c = s.app.db().conn().await?;
     let f = api::findings::visible(&mut c, &session.actor, id, None).await?;
     let product = store::products::get(&mut c, f.product).await?.name;
+    let engagement = store::engagements::get(&mut c, f.engagement).await?.name;
+    let test = store::tests::get(&mut c, f.test).await?;
+    let mut fields = fields(&f);
+    fields.push(("Engagement", engagement.to_string()));
+    fields.push(("Test", format!("{} ({})", test.title, test.scan_type)));
     let mut tickets = super::findings::tickets_by_finding(&mut c, std::slice::from_ref(&f), true).await?;
     let history = history(&mut c, f.id).await?;
     let page = FindingPage {
@@ -87,7 +92,7 @@ async fn page(s: &AppState, session: &super::session::Session, id: FindingId, no
         severity_class: view::severity_class(f.severity),
         status: f.status.label(),
         product,
-        fields: fields(&f),
+        fields,
         texts: texts(&f),
         endpoints: f.endpoints.iter().map(|e| e.to_string()).collect(),
         tickets: tickets.remove(&f.id).unwrap_or_default(),
@@ -115,7 +120,8 @@ async fn history(c: &mut impl AsConn, id: FindingId) -> store::Result<Vec<Histor
         .collect())
 }
 
-/// Every short field, labelled, in the order a triager reads them; empty ones left out.
+/// Every short field, labelled, in the order a triager reads them; empty ones left out. (The
+/// engagement and test are added by name by the page.)
 pub fn fields(f: &Finding) -> Vec<(&'static str, String)> {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     let num = |v: Option<f64>| v.map(|x| format!("{x}")).unwrap_or_default();
@@ -159,8 +165,6 @@ pub fn fields(f: &Finding) -> Vec<(&'static str, String)> {
         ("Duplicate of", f.duplicate_of.map(|d| format!("finding {}", d.0)).unwrap_or_default()),
         ("Occurrences", f.occurrences.to_string()),
         ("Finding group", f.finding_group.map(|g| format!("group {}", g.0)).unwrap_or_default()),
-        ("Test", format!("test {}", f.test.0)),
-        ("Engagement", format!("engagement {}", f.engagement.0)),
         ("Created", view::time(Some(f.created_at))),
         ("Updated", view::time(Some(f.updated_at))),
     ];

@@ -181,6 +181,7 @@ async fn detail_and_push(t: TestDb) {
         "acme/storefront#12",
         "opened by vulnbridge",
         "Push to Integrators",
+        "Semgrep (Semgrep JSON Report)",
     ] {
         assert!(body.contains(want), "{want} missing from {body}");
     }
