@@ -40,7 +40,7 @@ pub struct PushRequest {
 }
 
 /// At most this many subjects in one request (larger sets: several requests, or the CLI).
-const MAX_SUBJECTS: usize = 10_000;
+pub const MAX_SUBJECTS: usize = 10_000;
 
 async fn check(c: &mut impl AsConn, actor: &Actor, subjects: &[Subject]) -> ApiResult<()> {
     for (i, s) in subjects.iter().enumerate() {

@@ -37,7 +37,15 @@ pub struct Row {
     pub tickets: Vec<TicketView>,
 }
 
+/// The selection form for bulk actions, for users who may push.
+pub struct Bulk {
+    pub csrf: String,
+    /// The list as it is now, to come back to.
+    pub back: String,
+}
+
 pub struct Table {
+    pub bulk: Option<Bulk>,
     /// Filters that could not be used, naming the parameter.
     pub errors: Vec<String>,
     pub rows: Vec<Row>,
@@ -91,7 +99,10 @@ pub async fn list(
         store::Page { count: 0, results: Vec::new() }
     };
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
-    let table = table(&mut c, &params, found, &products, errors).await?;
+    let mut table = table(&mut c, &params, found, &products, errors).await?;
+    if super::bulk::can_push_any(&session.actor) {
+        table.bulk = Some(Bulk { csrf: session.csrf.clone(), back: params.url(&params.ordering, params.offset) });
+    }
     // htmx asks for the table alone when filters change or a header or page link is followed.
     let wants_table = headers.get("hx-target").is_some_and(|t| t == "results");
     if wants_table {
@@ -171,6 +182,7 @@ async fn table(
     let shown = rows.len() as i64;
     let ordering = params.ordering.as_str();
     Ok(Table {
+        bulk: None,
         errors,
         count: found.count,
         from: if shown == 0 { 0 } else { page.offset + 1 },

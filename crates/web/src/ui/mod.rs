@@ -8,6 +8,7 @@
 
 mod assets;
 mod auth;
+mod bulk;
 mod dashboard;
 mod error;
 mod filters;
@@ -33,6 +34,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/login", get(auth::login_form).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/findings", get(findings::list))
+        .route("/findings/push", post(bulk::push))
         .route("/findings/{id}", get(finding::detail))
         .route("/findings/{id}/push", post(finding::push))
         .layer(axum::middleware::from_fn_with_state(state, session::guard))

@@ -6,7 +6,7 @@ use domain::Role;
 use serde_json::json;
 use store::testing::TestDb;
 
-store::both_backends!(list_filters_sorts_and_pages, ticket_column_shows_icon_key_link, product_roles_limit_what_is_seen, detail_and_push);
+store::both_backends!(list_filters_sorts_and_pages, ticket_column_shows_icon_key_link, product_roles_limit_what_is_seen, detail_and_push, bulk_push_from_the_list);
 
 /// The order in which titles appear on a page.
 fn order(body: &str, titles: &[&str]) -> Vec<usize> {
@@ -207,4 +207,55 @@ async fn detail_and_push(t: TestDb) {
     let r = rb.post(&format!("/findings/{}/push", f.id.0), &[("csrf", &page.csrf())]).await;
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(r.body.contains("writer role"), "{}", r.body);
+}
+
+async fn bulk_push_from_the_list(t: TestDb) {
+    let ui = Ui::start(t).await;
+    ui.user("admin", Some(Role::Admin)).await;
+    let reader = ui.user("rita", None).await;
+    let shop = ui.world("Shop").await;
+    let bare = ui.world("Unassigned").await;
+    let secret = ui.world("Secret").await;
+    ui.member(shop.product.id, reader, Role::Reader).await;
+    let f = ui.findings(&shop.test, vec![json!({"title": "One", "severity": "high"}), json!({"title": "Two", "severity": "low"})]).await;
+    let lonely = ui.findings(&bare.test, vec![json!({"title": "Lonely", "severity": "low"})]).await.remove(0);
+    let hidden = ui.findings(&secret.test, vec![json!({"title": "Hidden", "severity": "low"})]).await.remove(0);
+    ui.github(shop.product.id).await;
+
+    let b = Browser::logged_in(&ui, "admin").await;
+    let list = b.get("/findings?severity=high&severity=low").await;
+    assert!(list.ok().contains("Push selected to Integrators"));
+    assert!(list.body.contains(&format!(r#"name="finding" value="{}" form="bulk""#, f[0].id.0)));
+    let csrf = list.csrf();
+    let (a, c, l) = (f[0].id.0.to_string(), f[1].id.0.to_string(), lonely.id.0.to_string());
+    let form = [("csrf", csrf.as_str()), ("finding", a.as_str()), ("finding", c.as_str()), ("finding", l.as_str()), ("back", "/findings?severity=high")];
+    let r = b.post("/findings/push", &form).await;
+    let body = r.ok();
+    assert!(body.contains("3 findings selected: queued 2 pushes"), "{body}");
+    assert!(body.contains(&format!("finding {l}")), "the one not queued, and why: {body}");
+    assert!(body.contains(r#"href="/findings?severity=high""#), "back to the list as it was");
+    let mut conn = ui.t.db.conn().await.unwrap();
+    let jobs = store::jobs::list(&mut conn, &store::jobs::Filter { queue: Some("push".into()), ..Default::default() }, store::PageRequest::all()).await.unwrap();
+    assert_eq!(jobs.count, 2);
+    drop(conn);
+
+    // Nothing selected, or a malformed id: a clear message.
+    let r = b.post("/findings/push", &[("csrf", csrf.as_str())]).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("Select at least one finding to push."));
+    let r = b.post("/findings/push", &[("csrf", csrf.as_str()), ("finding", "abc")]).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("&#39;abc&#39; is not a finding id") || r.body.contains("is not a finding id"), "{}", r.body);
+
+    // A reader is offered no bulk push and cannot do one; nor push what they cannot see.
+    let rb = Browser::logged_in(&ui, "rita").await;
+    let list = rb.get("/findings").await;
+    assert!(!list.ok().contains("Push selected to Integrators"));
+    let rcsrf = list.csrf();
+    let r = rb.post("/findings/push", &[("csrf", rcsrf.as_str()), ("finding", a.as_str())]).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let h = hidden.id.0.to_string();
+    let r = rb.post("/findings/push", &[("csrf", rcsrf.as_str()), ("finding", h.as_str())]).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains(&format!("finding {h} not found")), "{}", r.body);
 }
