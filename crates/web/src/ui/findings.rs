@@ -40,6 +40,8 @@ pub struct Row {
 /// The selection form for bulk actions, for users who may push.
 pub struct Bulk {
     pub csrf: String,
+    /// (value, label) of every status, for "Set status".
+    pub statuses: Vec<(&'static str, &'static str)>,
     /// The list as it is now, to come back to.
     pub back: String,
 }
@@ -101,7 +103,11 @@ pub async fn list(
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
     let mut table = table(&mut c, &params, found, &products, errors).await?;
     if super::bulk::can_push_any(&session.actor) {
-        table.bulk = Some(Bulk { csrf: session.csrf.clone(), back: params.url(&params.ordering, params.offset) });
+        table.bulk = Some(Bulk {
+            csrf: session.csrf.clone(),
+            statuses: Status::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
+            back: params.url(&params.ordering, params.offset),
+        });
     }
     // htmx asks for the table alone when filters change or a header or page link is followed.
     let wants_table = headers.get("hx-target").is_some_and(|t| t == "results");

@@ -35,6 +35,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/logout", post(auth::logout))
         .route("/findings", get(findings::list))
         .route("/findings/push", post(bulk::push))
+        .route("/findings/status", post(bulk::set_status))
         .route("/findings/{id}", get(finding::detail))
         .route("/findings/{id}/push", post(finding::push))
         .layer(axum::middleware::from_fn_with_state(state, session::guard))

@@ -6,7 +6,14 @@ use domain::Role;
 use serde_json::json;
 use store::testing::TestDb;
 
-store::both_backends!(list_filters_sorts_and_pages, ticket_column_shows_icon_key_link, product_roles_limit_what_is_seen, detail_and_push, bulk_push_from_the_list);
+store::both_backends!(
+    list_filters_sorts_and_pages,
+    ticket_column_shows_icon_key_link,
+    product_roles_limit_what_is_seen,
+    detail_and_push,
+    bulk_push_from_the_list,
+    bulk_status_change
+);
 
 /// The order in which titles appear on a page.
 fn order(body: &str, titles: &[&str]) -> Vec<usize> {
@@ -242,7 +249,7 @@ async fn bulk_push_from_the_list(t: TestDb) {
     // Nothing selected, or a malformed id: a clear message.
     let r = b.post("/findings/push", &[("csrf", csrf.as_str())]).await;
     assert_eq!(r.status, 400);
-    assert!(r.body.contains("Select at least one finding to push."));
+    assert!(r.body.contains("Select at least one finding."));
     let r = b.post("/findings/push", &[("csrf", csrf.as_str()), ("finding", "abc")]).await;
     assert_eq!(r.status, 400);
     assert!(r.body.contains("&#39;abc&#39; is not a finding id") || r.body.contains("is not a finding id"), "{}", r.body);
@@ -258,4 +265,49 @@ async fn bulk_push_from_the_list(t: TestDb) {
     let r = rb.post("/findings/push", &[("csrf", rcsrf.as_str()), ("finding", h.as_str())]).await;
     assert_eq!(r.status, 422, "{}", r.body);
     assert!(r.body.contains(&format!("finding {h} not found")), "{}", r.body);
+}
+
+async fn bulk_status_change(t: TestDb) {
+    let ui = Ui::start(t).await;
+    ui.user("admin", Some(Role::Admin)).await;
+    let writer = ui.user("wanda", None).await;
+    let shop = ui.world("Shop").await;
+    let other = ui.world("Other").await;
+    ui.member(shop.product.id, writer, Role::Writer).await;
+    ui.member(other.product.id, writer, Role::Reader).await;
+    let f = ui.findings(&shop.test, vec![json!({"title": "One", "severity": "high"}), json!({"title": "Two", "severity": "low"})]).await;
+    let theirs = ui.findings(&other.test, vec![json!({"title": "Read only", "severity": "low"})]).await.remove(0);
+
+    let b = Browser::logged_in(&ui, "wanda").await;
+    let list = b.get("/findings").await;
+    assert!(list.ok().contains(r#"formaction="/findings/status""#));
+    let csrf = list.csrf();
+    let (a, c, r) = (f[0].id.0.to_string(), f[1].id.0.to_string(), theirs.id.0.to_string());
+
+    let done = b.post("/findings/status", &[("csrf", csrf.as_str()), ("finding", a.as_str()), ("finding", c.as_str()), ("status", "false_positive"), ("back", "/findings?severity=high")]).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(done.location.as_deref(), Some("/findings?severity=high"));
+    let mut conn = ui.t.db.conn().await.unwrap();
+    for id in [f[0].id, f[1].id] {
+        assert_eq!(store::findings::get(&mut conn, id).await.unwrap().status, domain::Status::FalsePositive);
+        let h = store::history::list(&mut conn, id).await.unwrap();
+        assert!(h.iter().any(|e| e.actor == "wanda" && e.changes.to_string().contains("false_positive")), "{h:?}");
+    }
+    drop(conn);
+
+    // All or nothing: one finding the writer may only read stops the whole change.
+    let r2 = b.post("/findings/status", &[("csrf", csrf.as_str()), ("finding", a.as_str()), ("finding", r.as_str()), ("status", "active")]).await;
+    assert_eq!(r2.status, 403, "{}", r2.body);
+    assert!(r2.body.contains("writer role"), "{}", r2.body);
+    let mut conn = ui.t.db.conn().await.unwrap();
+    assert_eq!(store::findings::get(&mut conn, f[0].id).await.unwrap().status, domain::Status::FalsePositive, "nothing changed");
+    drop(conn);
+
+    // No status, or a made-up one: a clear message.
+    let r3 = b.post("/findings/status", &[("csrf", csrf.as_str()), ("finding", a.as_str())]).await;
+    assert_eq!(r3.status, 400);
+    assert!(r3.body.contains("Choose the status to set."));
+    let r4 = b.post("/findings/status", &[("csrf", csrf.as_str()), ("finding", a.as_str()), ("status", "fixed-ish")]).await;
+    assert_eq!(r4.status, 400);
+    assert!(r4.body.contains("status:"), "{}", r4.body);
 }
