@@ -2,7 +2,7 @@
 //! where a value is wrong (the page says which), and written back into links for sorting and
 //! paging that keep every other filter.
 
-use domain::{ProductId, Severity, Status};
+use domain::{EngagementId, ProductId, Severity, Status, TestId};
 use store::PageRequest;
 use store::findings::{Filter, Ordering};
 
@@ -15,6 +15,8 @@ pub struct Params {
     pub severities: Vec<Severity>,
     pub statuses: Vec<Status>,
     pub product: Option<i64>,
+    pub engagement: Option<i64>,
+    pub test: Option<i64>,
     pub scan_type: String,
     pub component: String,
     pub cwe: Option<i32>,
@@ -61,6 +63,14 @@ impl Params {
                     Ok(id) if id > 0 => p.product = Some(id),
                     _ => errors.push(format!("product: '{v}' is not a product id")),
                 },
+                "engagement" => match v.parse::<i64>() {
+                    Ok(id) if id > 0 => p.engagement = Some(id),
+                    _ => errors.push(format!("engagement: '{v}' is not an engagement id")),
+                },
+                "test" => match v.parse::<i64>() {
+                    Ok(id) if id > 0 => p.test = Some(id),
+                    _ => errors.push(format!("test: '{v}' is not a test id")),
+                },
                 "cwe" => match v.trim_start_matches("CWE-").trim_start_matches("cwe-").parse::<i32>() {
                     Ok(n) if n > 0 => p.cwe = Some(n),
                     _ => errors.push(format!("cwe: '{v}' is not a CWE number (79 or CWE-79)")),
@@ -92,6 +102,8 @@ impl Params {
         let text = |s: &str| (!s.is_empty()).then(|| s.to_owned());
         Filter {
             product: self.product.map(ProductId),
+            engagement: self.engagement.map(EngagementId),
+            test: self.test.map(TestId),
             severities: self.severities.clone(),
             statuses: self.statuses.clone(),
             cwe: self.cwe,
@@ -117,8 +129,10 @@ impl Params {
         for s in &self.statuses {
             out.push(("status", s.as_str().to_owned()));
         }
-        if let Some(p) = self.product {
-            out.push(("product", p.to_string()));
+        for (k, v) in [("product", self.product), ("engagement", self.engagement), ("test", self.test)] {
+            if let Some(id) = v {
+                out.push((k, id.to_string()));
+            }
         }
         for (k, v) in [
             ("scan_type", &self.scan_type),
@@ -200,9 +214,9 @@ mod tests {
 
     #[test]
     fn bad_values_are_named() {
-        let (p, errors) = Params::parse("severity=urgent&product=abc&cwe=x&ordering=colour&limit=7&offset=-1");
-        assert_eq!(errors.len(), 6, "{errors:?}");
-        for (e, field) in errors.iter().zip(["severity", "product", "cwe", "ordering", "limit", "offset"]) {
+        let (p, errors) = Params::parse("severity=urgent&product=abc&cwe=x&ordering=colour&limit=7&offset=-1&test=0&engagement=x");
+        assert_eq!(errors.len(), 8, "{errors:?}");
+        for (e, field) in errors.iter().zip(["severity", "product", "cwe", "ordering", "limit", "offset", "test", "engagement"]) {
             assert!(e.starts_with(field), "{e}");
         }
         assert_eq!(p, Params { page_size: 50, ..Params::default() });
@@ -210,6 +224,9 @@ mod tests {
 
     #[test]
     fn links_keep_filters() {
+        let (t, _) = Params::parse("test=4001&engagement=3001");
+        assert_eq!(t.url("", 0), "/findings?engagement=3001&test=4001");
+        assert_eq!((t.filter().test, t.filter().engagement), (Some(TestId(4001)), Some(EngagementId(3001))));
         let (p, _) = Params::parse("severity=high&q=a b&ordering=title&offset=50");
         assert_eq!(p.url("title", 100), "/findings?severity=high&q=a+b&ordering=title&offset=100");
         assert_eq!(p.sort_url("-severity", "severity"), "/findings?severity=high&q=a+b&ordering=-severity");

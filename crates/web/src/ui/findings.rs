@@ -76,6 +76,8 @@ struct FindingsPage {
     products: Vec<Choice>,
     page_sizes: Vec<Choice>,
     cwe: String,
+    /// "engagement CI", "test Semgrep (Semgrep JSON Report)" when the list is limited to one.
+    scope: Vec<String>,
     table: Table,
 }
 
@@ -101,6 +103,7 @@ pub async fn list(
         store::Page { count: 0, results: Vec::new() }
     };
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    let scope = scope(&mut c, &session.actor, &params).await?;
     let mut table = table(&mut c, &params, found, &products, errors).await?;
     if super::bulk::can_push_any(&session.actor) {
         table.bulk = Some(Bulk {
@@ -135,9 +138,31 @@ pub async fn list(
             .collect(),
         cwe: params.cwe.map(|c| c.to_string()).unwrap_or_default(),
         params,
+        scope,
         table,
     };
     Ok((status, render(&page)?).into_response())
+}
+
+/// Names the engagement and test the list is limited to (by id only when the user may not see
+/// them: the list is then empty anyway).
+async fn scope(c: &mut impl AsConn, actor: &domain::Actor, params: &Params) -> store::Result<Vec<String>> {
+    let mut out = Vec::new();
+    if let Some(id) = params.engagement {
+        out.push(match store::engagements::get(c, domain::EngagementId(id)).await {
+            Ok(e) if actor.can_see(e.product) => format!("engagement {}", e.name),
+            Err(e) if !e.is_not_found() => return Err(e),
+            _ => format!("engagement {id}"),
+        });
+    }
+    if let Some(id) = params.test {
+        out.push(match store::tests::get(c, domain::TestId(id)).await {
+            Ok(t) if actor.can_see(t.product) => format!("test {} ({})", t.title, t.scan_type),
+            Err(e) if !e.is_not_found() => return Err(e),
+            _ => format!("test {id}"),
+        });
+    }
+    Ok(out)
 }
 
 /// The products the user may see, by name (for the product filter and the Product column).

@@ -4,7 +4,7 @@
 use super::session::Session;
 
 /// The navigation: (key, label, href). Only pages that exist are listed.
-const NAV: [(&str, &str, &str); 2] = [("dashboard", "Dashboard", "/"), ("findings", "Findings", "/findings")];
+const NAV: [(&str, &str, &str); 3] = [("dashboard", "Dashboard", "/"), ("findings", "Findings", "/findings"), ("products", "Products", "/products")];
 
 pub struct NavItem {
     pub label: &'static str,

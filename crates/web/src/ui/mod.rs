@@ -15,6 +15,7 @@ mod filters;
 mod finding;
 mod findings;
 mod layout;
+mod products;
 mod session;
 mod view;
 
@@ -38,6 +39,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/findings/status", post(bulk::set_status))
         .route("/findings/{id}", get(finding::detail))
         .route("/findings/{id}/push", post(finding::push))
+        .route("/products", get(products::list))
+        .route("/products/{id}", get(products::detail))
         .layer(axum::middleware::from_fn_with_state(state, session::guard))
         .layer(axum::middleware::map_response(security_headers));
     Router::new().merge(pages).merge(assets::routes())

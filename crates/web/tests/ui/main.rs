@@ -5,3 +5,4 @@ mod auth;
 mod dashboard;
 mod findings;
 mod harness;
+mod products;
