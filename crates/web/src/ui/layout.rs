@@ -3,8 +3,14 @@
 
 use super::session::Session;
 
-/// The navigation: (key, label, href). Only pages that exist are listed.
-const NAV: [(&str, &str, &str); 3] = [("dashboard", "Dashboard", "/"), ("findings", "Findings", "/findings"), ("products", "Products", "/products")];
+/// The navigation: (key, label, href, needs a global role). Only pages that exist are listed,
+/// and only those the user may open.
+const NAV: [(&str, &str, &str, bool); 4] = [
+    ("dashboard", "Dashboard", "/", false),
+    ("findings", "Findings", "/findings", false),
+    ("products", "Products", "/products", false),
+    ("integrations", "Integrations", "/settings/integrations", true),
+];
 
 pub struct NavItem {
     pub label: &'static str,
@@ -34,7 +40,8 @@ impl Layout {
             hx_headers: serde_json::json!({ "X-CSRF-Token": session.csrf }).to_string(),
             nav: NAV
                 .iter()
-                .map(|(key, label, href)| NavItem { label, href, current: *key == current })
+                .filter(|(_, _, _, global)| !global || session.actor.global_role.is_some())
+                .map(|(key, label, href, _)| NavItem { label, href, current: *key == current })
                 .collect(),
             assets: super::assets::version(),
         }

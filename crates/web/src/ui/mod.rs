@@ -14,6 +14,7 @@ mod error;
 mod filters;
 mod finding;
 mod findings;
+mod integrations;
 mod layout;
 mod products;
 mod session;
@@ -41,6 +42,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/findings/{id}/push", post(finding::push))
         .route("/products", get(products::list))
         .route("/products/{id}", get(products::detail))
+        .route("/settings/integrations", get(integrations::overview))
+        .route("/settings/integrations/mappings/{id}/errors", get(integrations::errors))
+        .route("/settings/integrations/mappings/{id}/errors/retry", post(integrations::retry_mapping))
+        .route("/settings/integrations/errors/{id}/retry", post(integrations::retry))
         .layer(axum::middleware::from_fn_with_state(state, session::guard))
         .layer(axum::middleware::map_response(security_headers));
     Router::new().merge(pages).merge(assets::routes())

@@ -5,4 +5,5 @@ mod auth;
 mod dashboard;
 mod findings;
 mod harness;
+mod integrations;
 mod products;
