@@ -5,11 +5,12 @@ use super::session::Session;
 
 /// The navigation: (key, label, href, needs a global role). Only pages that exist are listed,
 /// and only those the user may open.
-const NAV: [(&str, &str, &str, bool); 4] = [
+const NAV: [(&str, &str, &str, bool); 5] = [
     ("dashboard", "Dashboard", "/", false),
     ("findings", "Findings", "/findings", false),
     ("products", "Products", "/products", false),
     ("integrations", "Integrations", "/settings/integrations", true),
+    ("import", "Import", "/import", false),
 ];
 
 pub struct NavItem {

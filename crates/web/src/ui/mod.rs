@@ -14,6 +14,7 @@ mod error;
 mod filters;
 mod finding;
 mod findings;
+mod import;
 mod integrations;
 mod layout;
 mod products;
@@ -21,10 +22,11 @@ mod session;
 mod view;
 
 pub use error::UiError;
-pub use session::{COOKIE as SESSION_COOKIE, CSRF_FIELD, CSRF_HEADER};
+pub use session::{COOKIE as SESSION_COOKIE, CSRF_FIELD, CSRF_HEADER, same_secret};
 
 use crate::state::AppState;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::routing::{get, post};
 
@@ -40,6 +42,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/findings/status", post(bulk::set_status))
         .route("/findings/{id}", get(finding::detail))
         .route("/findings/{id}/push", post(finding::push))
+        // Reports are larger than forms: the import endpoints' upload limit applies.
+        .route("/import", get(import::show).post(import::upload).layer(DefaultBodyLimit::max(state.max_upload_bytes)))
         .route("/products", get(products::list))
         .route("/products/{id}", get(products::detail))
         .route("/settings/integrations", get(integrations::overview))

@@ -91,7 +91,7 @@ async fn check(state: &AppState, mut req: Request) -> Result<Request, UiError> {
     // Without a session a state-changing request can do nothing (its handler demands a user).
     // The login form carries its own token (it may be sent from a tab opened before another
     // tab logged in, so it is not held to the session's).
-    let own_token = req.uri().path() == "/login";
+    let own_token = checks_own_token(req.uri().path(), req.headers());
     if let (false, false, Some(s)) = (safe, own_token, &session) {
         let (presented, rebuilt) = presented_token(req, state.max_body_bytes).await?;
         req = rebuilt;
@@ -108,6 +108,18 @@ async fn check(state: &AppState, mut req: Request) -> Result<Request, UiError> {
         req.extensions_mut().insert(s);
     }
     Ok(req)
+}
+
+/// Requests whose handler checks the CSRF token itself: the login form (no session yet: its
+/// own double-submit token) and the report upload (multipart, which this guard does not read:
+/// `api::imports::import_from_form` demands the token as the form's first field, before the
+/// file). Nothing else is exempt.
+fn checks_own_token(path: &str, headers: &HeaderMap) -> bool {
+    let multipart = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
+    path == "/login" || (path == "/import" && multipart)
 }
 
 /// The CSRF token a request presents: the header, or the `csrf` field of a URL-encoded form

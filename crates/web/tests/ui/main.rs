@@ -5,5 +5,6 @@ mod auth;
 mod dashboard;
 mod findings;
 mod harness;
+mod import;
 mod integrations;
 mod products;
