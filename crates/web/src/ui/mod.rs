@@ -9,6 +9,7 @@
 mod assets;
 mod auth;
 mod bulk;
+mod connectors;
 mod dashboard;
 mod error;
 mod filters;
@@ -44,6 +45,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/findings/{id}/push", post(finding::push))
         // Reports are larger than forms: the import endpoints' upload limit applies.
         .route("/import", get(import::show).post(import::upload).layer(DefaultBodyLimit::max(state.max_upload_bytes)))
+        .route("/connectors", get(connectors::list))
+        .route("/connectors/{id}", get(connectors::detail))
+        .route("/connectors/{id}/discover", post(connectors::discover))
+        .route("/connectors/{id}/sync", post(connectors::sync))
         .route("/products", get(products::list))
         .route("/products/{id}", get(products::detail))
         .route("/settings/integrations", get(integrations::overview))

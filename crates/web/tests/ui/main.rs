@@ -2,6 +2,7 @@
 //! redirects by hand) with reqwest, on SQLite and PostgreSQL.
 
 mod auth;
+mod connectors;
 mod dashboard;
 mod findings;
 mod harness;
