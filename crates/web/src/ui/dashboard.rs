@@ -67,6 +67,21 @@ pub struct InstanceQueue {
     pub blocked: Option<String>,
 }
 
+pub struct SyncRow {
+    pub connector_id: i64,
+    pub connector: String,
+    pub kind: &'static str,
+    pub status: &'static str,
+    pub at: String,
+    pub error: String,
+}
+
+/// Something that failed and waits for a person: a mapping's error table, a failed operation.
+pub struct Attention {
+    pub what: String,
+    pub href: String,
+}
+
 pub struct Queue {
     pub queued: i64,
     pub running: i64,
@@ -84,6 +99,9 @@ struct Dashboard {
     by_product: Vec<ProductRow>,
     imports: Vec<ImportRow>,
     queue: Option<Queue>,
+    /// Global roles only (connectors and integrations span every product).
+    syncs: Option<Vec<SyncRow>>,
+    attention: Vec<Attention>,
 }
 
 /// Severities from Critical down, with their counts (`[info … critical]` in, as the store gives).
@@ -140,12 +158,13 @@ pub async fn show(State(s): State<AppState>, CurrentUser(session): CurrentUser) 
         })
         .collect();
 
-    let queue = if actor.global_role.is_some() {
+    let (queue, syncs, attention) = if actor.global_role.is_some() {
         let jobs = store::jobs::counts(&mut c).await?;
+        let (syncs, attention) = syncs_and_attention(&mut c).await?;
         drop(c);
-        Some(queue(&s, &jobs).await?)
+        (Some(queue(&s, &jobs).await?), Some(syncs), attention)
     } else {
-        None
+        (None, None, Vec::new())
     };
 
     let page = Dashboard {
@@ -156,8 +175,49 @@ pub async fn show(State(s): State<AppState>, CurrentUser(session): CurrentUser) 
         by_product,
         imports,
         queue,
+        syncs,
+        attention,
     };
     render(&page)
+}
+
+/// The latest connector operations, and what failed and waits for a person: mappings with
+/// failed pushes, connectors whose latest operation failed.
+async fn syncs_and_attention(c: &mut store::PooledConn) -> store::Result<(Vec<SyncRow>, Vec<Attention>)> {
+    let connectors: HashMap<domain::ConnectorId, String> = store::connectors::list(c).await?.into_iter().map(|k| (k.id, k.label)).collect();
+    let ops = store::connectors::list_operations(c, &Default::default(), PageRequest::new(Some(10), None)).await?;
+    let mut attention = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let syncs = ops
+        .results
+        .into_iter()
+        .map(|o| {
+            let name = connectors.get(&o.connector).cloned().unwrap_or_else(|| format!("connector {}", o.connector.0));
+            // Only a connector's latest operation says whether it is failing now.
+            if seen.insert(o.connector) && o.status == domain::connector::OperationStatus::Failed {
+                attention.push(Attention { what: format!("{name}: its latest {} failed", o.kind.as_str()), href: format!("/connectors/{}", o.connector.0) });
+            }
+            SyncRow {
+                connector_id: o.connector.0,
+                connector: name,
+                kind: o.kind.as_str(),
+                status: o.status.as_str(),
+                at: view::time(o.finished_at.or(o.started_at).or(Some(o.created_at))),
+                error: o.error.unwrap_or_default(),
+            }
+        })
+        .collect();
+    let errors = store::push_errors::counts(c).await?;
+    let mut failing: Vec<_> = errors.into_iter().filter(|(_, n)| *n > 0).collect();
+    failing.sort();
+    for (m, n) in failing {
+        let label = store::mappings::get(c, m).await?.label;
+        attention.push(Attention {
+            what: format!("{n} failed push{} to {label}", if n == 1 { "" } else { "es" }),
+            href: format!("/settings/integrations/mappings/{}/errors", m.0),
+        });
+    }
+    Ok((syncs, attention))
 }
 
 async fn queue(s: &AppState, jobs: &[(String, JobStatus, i64)]) -> UiResult<Queue> {

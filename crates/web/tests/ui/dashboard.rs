@@ -55,7 +55,25 @@ async fn dashboard_counts_follow_roles(t: TestDb) {
         .await
         .unwrap();
     }
-    let (_, _) = ui.github(shop.product.id).await;
+    let (_, m) = ui.github(shop.product.id).await;
+    {
+        let mut c = ui.t.db.conn().await.unwrap();
+        store::push_errors::record(&mut c, m.id, domain::tracker::Subject::Finding(f[2].id), "forbidden", "403", None, store::now()).await.unwrap();
+        let k = store::connectors::create(
+            &mut c,
+            store::connectors::NewConnector {
+                tool: domain::connector::Tool::Snyk,
+                label: "Snyk org".into(),
+                location: "https://api.snyk.io".into(),
+                secrets: secrets::Cipher::new(&secrets::MasterKey::generate()).seal("connector-secrets", "{}"),
+                settings: Default::default(),
+            },
+        )
+        .await
+        .unwrap();
+        let op = store::connectors::create_operation(&mut c, k.id, domain::connector::OperationKind::Sync, domain::connector::OperationTrigger::Scheduled).await.unwrap();
+        store::connectors::finish_operation(&mut c, op.id, false, &json!({}), Some("Snyk answered 401")).await.unwrap();
+    }
 
     let admin = Browser::logged_in(&ui, "admin").await;
     let csrf = admin.get("/").await.csrf();
@@ -69,6 +87,10 @@ async fn dashboard_counts_follow_roles(t: TestDb) {
     assert!(body.contains("semgrep-report.json") && body.contains("ci-bot"), "recent imports");
     assert!(body.contains(r#"<strong class="queue-depth">1</strong> waiting"#), "push queue depth: {body}");
     assert!(body.contains("GitHub acme"), "the queue per integration");
+    assert!(body.contains("Recent syncs") && body.contains("Snyk answered 401"), "recent syncs");
+    assert!(body.contains("Needs attention"), "{body}");
+    assert!(body.contains(&format!(r#"<a href="/settings/integrations/mappings/{}/errors">1 failed push to storefront</a>"#, m.id.0)), "{body}");
+    assert!(body.contains("Snyk org: its latest sync failed"));
     // Counts link to the findings they count.
     assert!(body.contains("/findings?status=active&#38;status=in_progress&#38;status=awaiting_validation&#38;severity=critical"), "{body}");
 
@@ -78,4 +100,5 @@ async fn dashboard_counts_follow_roles(t: TestDb) {
     assert_eq!((tile(body, "Critical"), tile(body, "High"), tile(body, "Medium")), (2, 1, 0), "only Shop's findings");
     assert!(!body.contains("Elsewhere"));
     assert!(!body.contains("queue-depth"), "the queue spans all products: global roles only");
+    assert!(!body.contains("Recent syncs") && !body.contains("Needs attention"));
 }
