@@ -2,7 +2,7 @@
 //! where a value is wrong (the page says which), and written back into links for sorting and
 //! paging that keep every other filter.
 
-use domain::{EngagementId, ProductId, Severity, Status, TestId};
+use domain::{EngagementId, FindingGroupId, ProductId, Severity, Status, TestId};
 use store::PageRequest;
 use store::findings::{Filter, Ordering};
 
@@ -17,6 +17,7 @@ pub struct Params {
     pub product: Option<i64>,
     pub engagement: Option<i64>,
     pub test: Option<i64>,
+    pub finding_group: Option<i64>,
     pub scan_type: String,
     pub component: String,
     pub cwe: Option<i32>,
@@ -67,6 +68,10 @@ impl Params {
                     Ok(id) if id > 0 => p.engagement = Some(id),
                     _ => errors.push(format!("engagement: '{v}' is not an engagement id")),
                 },
+                "finding_group" => match v.parse::<i64>() {
+                    Ok(id) if id > 0 => p.finding_group = Some(id),
+                    _ => errors.push(format!("finding_group: '{v}' is not a finding group id")),
+                },
                 "test" => match v.parse::<i64>() {
                     Ok(id) if id > 0 => p.test = Some(id),
                     _ => errors.push(format!("test: '{v}' is not a test id")),
@@ -104,6 +109,7 @@ impl Params {
             product: self.product.map(ProductId),
             engagement: self.engagement.map(EngagementId),
             test: self.test.map(TestId),
+            finding_group: self.finding_group.map(FindingGroupId),
             severities: self.severities.clone(),
             statuses: self.statuses.clone(),
             cwe: self.cwe,
@@ -129,7 +135,7 @@ impl Params {
         for s in &self.statuses {
             out.push(("status", s.as_str().to_owned()));
         }
-        for (k, v) in [("product", self.product), ("engagement", self.engagement), ("test", self.test)] {
+        for (k, v) in [("product", self.product), ("engagement", self.engagement), ("test", self.test), ("finding_group", self.finding_group)] {
             if let Some(id) = v {
                 out.push((k, id.to_string()));
             }

@@ -155,6 +155,13 @@ async fn scope(c: &mut impl AsConn, actor: &domain::Actor, params: &Params) -> s
             _ => format!("engagement {id}"),
         });
     }
+    if let Some(id) = params.finding_group {
+        out.push(match store::groups::get(c, FindingGroupId(id)).await {
+            Ok(g) if actor.can_see(g.product) => format!("group {}", g.name),
+            Err(e) if !e.is_not_found() => return Err(e),
+            _ => format!("group {id}"),
+        });
+    }
     if let Some(id) = params.test {
         out.push(match store::tests::get(c, domain::TestId(id)).await {
             Ok(t) if actor.can_see(t.product) => format!("test {} ({})", t.title, t.scan_type),

@@ -5,9 +5,10 @@ use super::session::Session;
 
 /// The navigation: (key, label, href, needs a global role). Only pages that exist are listed,
 /// and only those the user may open.
-const NAV: [(&str, &str, &str, bool); 6] = [
+const NAV: [(&str, &str, &str, bool); 7] = [
     ("dashboard", "Dashboard", "/", false),
     ("findings", "Findings", "/findings", false),
+    ("groups", "Groups", "/finding-groups", false),
     ("products", "Products", "/products", false),
     ("integrations", "Integrations", "/settings/integrations", true),
     ("connectors", "Connectors", "/connectors", true),

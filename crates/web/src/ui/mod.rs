@@ -15,6 +15,7 @@ mod error;
 mod filters;
 mod finding;
 mod findings;
+mod groups;
 mod import;
 mod integrations;
 mod layout;
@@ -45,6 +46,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/findings/{id}/push", post(finding::push))
         // Reports are larger than forms: the import endpoints' upload limit applies.
         .route("/import", get(import::show).post(import::upload).layer(DefaultBodyLimit::max(state.max_upload_bytes)))
+        .route("/finding-groups", get(groups::list))
+        .route("/finding-groups/{id}/push", post(groups::push))
         .route("/connectors", get(connectors::list))
         .route("/connectors/{id}", get(connectors::detail))
         .route("/connectors/{id}/discover", post(connectors::discover))

@@ -120,6 +120,11 @@ impl Ui {
 
     /// A linked ticket for a finding, with one changelog line.
     pub async fn ticket(&self, i: &Instance, m: &Mapping, finding: FindingId, key: &str, url: &str) {
+        self.ticket_for(i, m, Subject::Finding(finding), key, url).await
+    }
+
+    /// A linked ticket for a finding or a group, with one changelog line.
+    pub async fn ticket_for(&self, i: &Instance, m: &Mapping, subject: Subject, key: &str, url: &str) {
         let mut c = self.t.db.conn().await.unwrap();
         // A job to hold the ticket's create, in a queue no worker or counter looks at.
         let job = store::jobs::enqueue(&mut c, store::jobs::NewJob::new("push_ticket", serde_json::json!({})).queue("fixture"))
@@ -135,7 +140,7 @@ impl Ui {
             state: TicketState::Open,
             custom: Default::default(),
         };
-        let new = store::tickets::NewTicket { instance: i.id, mapping: m.id, vendor: i.vendor, subject: Subject::Finding(finding), sending: &fields, job };
+        let new = store::tickets::NewTicket { instance: i.id, mapping: m.id, vendor: i.vendor, subject, sending: &fields, job };
         let tk = store::tickets::start_create(&mut c, new).await.unwrap().unwrap();
         let data = serde_json::json!({});
         store::tickets::link(&mut c, tk.id, store::tickets::RemoteLink { remote_id: key, key, url, data: &data }, &fields, store::now())

@@ -5,6 +5,7 @@ mod auth;
 mod connectors;
 mod dashboard;
 mod findings;
+mod groups;
 mod harness;
 mod import;
 mod integrations;
