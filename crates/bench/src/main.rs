@@ -8,11 +8,13 @@
 //! cargo run --release -p vulnbridge-bench -- parse --scan-type "Tenable Scan" /tmp/1g.nessus
 //! cargo run --release -p vulnbridge-bench -- push --vendor github --findings 10000 --scale 0.001
 //! cargo run --release -p vulnbridge-bench -- sync --tool semgrep --findings 100000 --records 100
+//! cargo run --release -p vulnbridge-bench -- ui-list --findings 100000
 //! ```
 
 mod generate;
 mod push;
 mod sync;
+mod ui;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -99,6 +101,21 @@ enum Command {
         #[arg(long)]
         database: Option<String>,
     },
+    /// Imports N generated findings, then times the web UI's findings list and dashboard over
+    /// HTTP (median, p95, max per page, as an administrator and as a product reader).
+    UiList {
+        #[arg(long, default_value_t = 100_000)]
+        findings: usize,
+        /// Timed requests per page.
+        #[arg(long, default_value_t = 50)]
+        requests: usize,
+        /// Findings given a linked ticket (the first ones the list shows).
+        #[arg(long, default_value_t = 1000)]
+        tickets: usize,
+        /// As for `import`.
+        #[arg(long)]
+        database: Option<String>,
+    },
 }
 
 /// Peak resident memory of this process (VmHWM), in MiB.
@@ -165,6 +182,13 @@ async fn main() -> anyhow::Result<()> {
             let (db, backend, dir) = fresh_db(&database).await?;
             let app = engine::App::new(db.clone(), secrets::Cipher::new(&secrets::MasterKey::generate()), engine::Settings::new("http://bench"));
             sync::run(&app, backend, &sync::Options { tool, findings, records, no_rate_limit }).await?;
+            drop_db(&database, &db, &dir).await?;
+        }
+        Command::UiList { findings, requests, tickets, database } => {
+            anyhow::ensure!(requests > 0, "--requests must be at least 1");
+            let (db, backend, dir) = fresh_db(&database).await?;
+            let app = engine::App::new(db.clone(), secrets::Cipher::new(&secrets::MasterKey::generate()), engine::Settings::new("http://bench"));
+            ui::run(&app, backend, &dir, &ui::Options { findings, requests, tickets }).await?;
             drop_db(&database, &db, &dir).await?;
         }
     }

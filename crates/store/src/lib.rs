@@ -18,5 +18,5 @@ pub use error::{Result, StoreError};
 pub use query::{Page, PageRequest};
 pub use repo::{
     assignments, connectors, cursors, engagements, findings, groups, history, imports, installation, instances, mappings, members,
-    notes, product_types, products, push_errors, rate_limits, tests, tickets, tokens, users, webhook_deliveries,
+    notes, product_types, products, push_errors, rate_limits, sessions, tests, tickets, tokens, users, webhook_deliveries,
 };

@@ -444,7 +444,6 @@ fn a_push_killed_after_the_trackers_reply_makes_no_duplicate() {
 /// environment, never shown), check, discover, list and map Records, sync, the log.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connectors_from_the_command_line() {
-    use simulators::scanners::ScannerSim;
     let sim = simulators::scanners::start_seeded(domain::connector::Tool::Semgrep, "127.0.0.1:0".parse().unwrap()).await.unwrap();
     let (_, token) = sim.secrets().into_iter().next().unwrap();
     let dir = tempfile::tempdir().unwrap();

@@ -1,12 +1,14 @@
 //! vulnbridge's HTTP face: the REST API under `/api/v1` with its OpenAPI 3.1 document at
-//! `/api/openapi.json`, and the operational endpoints `/healthz`, `/readyz`, `/metrics`.
-//! Later: DefectDojo-compatible import endpoints, tracker webhooks and the web UI.
+//! `/api/openapi.json`, DefectDojo-compatible import endpoints, tracker webhooks, the
+//! operational endpoints `/healthz`, `/readyz`, `/metrics`, and the server-rendered web UI at
+//! `/` (see [`ui`]).
 
 pub mod api;
 pub mod error;
 pub mod extract;
 mod ops;
 mod state;
+pub mod ui;
 pub mod webhooks;
 
 pub use state::{AppState, metrics_handle};
@@ -107,6 +109,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(webhooks::routes())
+        .merge(ui::routes(state.clone()))
         .route(
             "/api/openapi.json",
             get(move || {
@@ -114,7 +117,15 @@ pub fn router(state: AppState) -> Router {
                 async move { ([(header::CONTENT_TYPE, "application/json")], doc.as_str().to_owned()) }
             }),
         )
-        .fallback(|| async { ApiError::not_found("no such endpoint; see /api/openapi.json").into_response() })
+        .fallback(|uri: axum::http::Uri| async move {
+            // Machines get a problem document; people browsing the UI get a page.
+            let path = uri.path();
+            if path.starts_with("/api/") || path.starts_with("/webhooks/") || path == "/api" {
+                ApiError::not_found("no such endpoint; see /api/openapi.json").into_response()
+            } else {
+                ui::not_found().into_response()
+            }
+        })
         .layer(axum::middleware::from_fn(ops::track))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(CatchPanicLayer::custom(|_| {

@@ -609,6 +609,27 @@ pub async fn open_counts_by_severity(c: &mut impl AsConn, vis: &Visibility) -> R
     Ok(out)
 }
 
+/// Open findings per product and severity (`[info, low, medium, high, critical]`), for
+/// dashboards; products without open findings are left out. One grouped scan of the open
+/// findings, whatever the number of products.
+pub async fn open_counts_by_product(c: &mut impl AsConn, vis: &Visibility) -> Result<Vec<(ProductId, [i64; 5])>> {
+    let mut q = QueryBuf::new("SELECT product_id, severity, COUNT(*) FROM findings WHERE status IN ");
+    q.bind_list(Status::ALL.iter().filter(|s| s.is_open()).map(|s| s.as_str()));
+    push_visibility(&mut q, "product_id", vis);
+    q.push(" GROUP BY product_id, severity ORDER BY product_id");
+    let rows: Vec<(i64, i16, i64)> = q.fetch_all(c).await?;
+    let mut out: Vec<(ProductId, [i64; 5])> = Vec::new();
+    for (product, sev, n) in rows {
+        if out.last().is_none_or(|(p, _)| p.0 != product) {
+            out.push((ProductId(product), [0; 5]));
+        }
+        if let Some(slot) = out.last_mut().and_then(|(_, counts)| usize::try_from(sev).ok().and_then(|i| counts.get_mut(i))) {
+            *slot = n;
+        }
+    }
+    Ok(out)
+}
+
 /// A finding as import matching needs it: identity, status, and the fingerprint of its
 /// scanner-owned fields.
 #[derive(Clone, Debug, sqlx::FromRow)]

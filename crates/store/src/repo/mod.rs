@@ -18,6 +18,7 @@ pub mod product_types;
 pub mod products;
 pub mod push_errors;
 pub mod rate_limits;
+pub mod sessions;
 pub mod tests;
 pub mod tickets;
 pub mod tokens;

@@ -141,6 +141,16 @@ async fn list_filters(t: TestDb) {
 
     let counts = findings::open_counts_by_severity(&mut c, &all).await.unwrap();
     assert_eq!(counts, [0, 0, 1, 1, 1], "[info, low, medium, high, critical]; the closed one is not open");
+    let by_product = findings::open_counts_by_product(&mut c, &all).await.unwrap();
+    let mut summed = [0i64; 5];
+    for (_, n) in &by_product {
+        for (s, x) in summed.iter_mut().zip(n) {
+            *s += x;
+        }
+    }
+    assert_eq!(summed, counts, "per product adds up to the totals");
+    let theirs = findings::open_counts_by_product(&mut c, &only_other).await.unwrap();
+    assert!(theirs.iter().all(|(p, _)| *p == other.product.id), "{theirs:?}");
 }
 
 async fn update_and_history(t: TestDb) {

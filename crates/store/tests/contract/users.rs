@@ -2,9 +2,9 @@ use crate::common::*;
 use domain::*;
 use store::testing::TestDb;
 use store::users::{NewUser, UserChanges};
-use store::{PageRequest, StoreError, members, tokens, users};
+use store::{PageRequest, StoreError, members, sessions, tokens, users};
 
-store::both_backends!(users_are_unique_case_insensitively, tokens_authenticate, memberships_shape_the_actor);
+store::both_backends!(users_are_unique_case_insensitively, tokens_authenticate, memberships_shape_the_actor, sessions_live_and_end);
 
 fn new_user(name: &str, role: Option<Role>) -> NewUser {
     NewUser {
@@ -105,4 +105,30 @@ async fn memberships_shape_the_actor(t: TestDb) {
     assert!(members::remove(&mut c, a.product.id, carol.id).await.unwrap_err().is_not_found());
     let actor = tokens::actor_for(&mut c, carol.id).await.unwrap();
     assert!(!actor.can_see(a.product.id));
+}
+
+async fn sessions_live_and_end(t: TestDb) {
+    let life = sessions::Lifetime::default();
+    let mut tx = t.db.begin().await.unwrap();
+    let carol = users::create(&mut tx, new_user("carol", Some(Role::Reader))).await.unwrap();
+    sessions::create(&mut tx, "hash-1", carol.id, "csrf-1", life).await.unwrap();
+    let dead = sessions::Lifetime { idle: chrono::TimeDelta::seconds(-1), absolute: chrono::TimeDelta::days(1) };
+    sessions::create(&mut tx, "hash-old", carol.id, "csrf-old", dead).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut c = t.db.conn().await.unwrap();
+    let s = sessions::authenticate(&mut c, "hash-1", life).await.unwrap().expect("a live session");
+    assert_eq!(s.actor.user_id, carol.id);
+    assert_eq!(s.csrf_token, "csrf-1");
+    assert!(s.expires_at > store::now());
+    assert!(sessions::authenticate(&mut c, "hash-old", life).await.unwrap().is_none(), "expired");
+    assert!(sessions::authenticate(&mut c, "nope", life).await.unwrap().is_none());
+    assert_eq!(sessions::delete_expired(&mut c).await.unwrap(), 1);
+
+    users::update(&mut c, carol.id, UserChanges { is_active: Some(false), ..Default::default() }).await.unwrap();
+    assert!(sessions::authenticate(&mut c, "hash-1", life).await.unwrap().is_none(), "inactive users have no sessions");
+    users::update(&mut c, carol.id, UserChanges { is_active: Some(true), ..Default::default() }).await.unwrap();
+    sessions::delete(&mut c, "hash-1").await.unwrap();
+    assert!(sessions::authenticate(&mut c, "hash-1", life).await.unwrap().is_none(), "logged out");
+    sessions::delete(&mut c, "hash-1").await.unwrap();
 }

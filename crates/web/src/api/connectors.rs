@@ -36,7 +36,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_operation))
 }
 
-fn read(actor: &Actor) -> ApiResult<()> {
+/// Connectors span every product: reading them needs a global role (API and UI).
+pub fn read(actor: &Actor) -> ApiResult<()> {
     if actor.global_role.is_some() { Ok(()) } else { Err(ApiError::forbidden("reading connectors needs a global role")) }
 }
 
@@ -140,12 +141,17 @@ async fn check(State(s): State<AppState>, Auth(actor): Auth, ApiPath(id): ApiPat
 }
 
 async fn run(s: &AppState, actor: &Actor, id: i64, kind: OperationKind) -> ApiResult<(StatusCode, Json<Operation>)> {
+    Ok((StatusCode::ACCEPTED, Json(run_now(s, actor, ConnectorId(id), kind).await?)))
+}
+
+/// Queues a Discover or Sync by hand (global maintainers); API and UI.
+pub async fn run_now(s: &AppState, actor: &Actor, id: ConnectorId, kind: OperationKind) -> ApiResult<Operation> {
     manage(actor, "running a connector")?;
     let mut tx = s.app.db().begin().await?;
-    connectors::get(&mut tx, ConnectorId(id)).await?;
-    let op = configure::run_now(&mut tx, ConnectorId(id), kind, OperationTrigger::Manual).await?;
+    connectors::get(&mut tx, id).await?;
+    let op = configure::run_now(&mut tx, id, kind, OperationTrigger::Manual).await?;
     tx.commit().await?;
-    Ok((StatusCode::ACCEPTED, Json(op)))
+    Ok(op)
 }
 
 /// Queues a Discover (it waits for one in flight).

@@ -214,20 +214,29 @@ async fn update(
 ) -> ApiResult<Json<Finding>> {
     patch.check()?;
     let mut tx = s.app.db().begin().await?;
-    let before = visible(&mut tx, &actor, FindingId(id), None).await?;
-    require(&actor, Action::Write, before.product, "changing a finding")?;
+    let saved = change(&mut tx, &actor, FindingId(id), patch, None).await?;
+    tx.commit().await?;
+    Ok(Json(saved))
+}
+
+/// Applies a checked patch to a finding the actor may change, in the caller's transaction:
+/// records the history and lets its tickets follow. A patch that changes nothing writes
+/// nothing. Shared by the API's PATCH and the UI's bulk status change; `field` names the
+/// request field the id came from, if any (a finding the actor cannot see is then a 422).
+pub async fn change(c: &mut impl AsConn, actor: &Actor, id: FindingId, patch: FindingPatch, field: Option<&str>) -> ApiResult<Finding> {
+    let before = visible(c, actor, id, field).await?;
+    require(actor, Action::Write, before.product, "changing a finding")?;
     let mut after = before.clone();
     after.apply(patch, store::now(), &actor.username);
     let changes = Finding::diff(&before, &after);
     if changes.as_object().is_some_and(|m| m.is_empty()) {
-        return Ok(Json(before));
+        return Ok(before);
     }
-    let saved = findings::update(&mut tx, &after).await?;
-    history::record(&mut tx, saved.id, &actor.username, "updated", changes).await?;
+    let saved = findings::update(c, &after).await?;
+    history::record(c, saved.id, &actor.username, "updated", changes).await?;
     // Its tickets follow (by the assignments' push modes).
-    enqueue::after_changed(&mut tx, &[saved.id]).await?;
-    tx.commit().await?;
-    Ok(Json(saved))
+    enqueue::after_changed(c, &[saved.id]).await?;
+    Ok(saved)
 }
 
 /// Deletes a finding. Needs the maintainer role on its product.

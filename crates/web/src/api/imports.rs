@@ -152,8 +152,25 @@ fn invalid(dialect: Dialect, field: &str, detail: impl Into<String>) -> ApiError
     }
 }
 
-async fn read_upload(mut mp: Multipart, dialect: Dialect) -> ApiResult<Upload> {
+async fn read_upload(mp: Multipart, dialect: Dialect) -> ApiResult<Upload> {
+    read_upload_checked(mp, dialect, None).await
+}
+
+/// Reads an upload; with `csrf`, the form's first field must be `csrf` holding that token
+/// (the UI's upload form, which cannot send a header), checked before anything is read further.
+async fn read_upload_checked(mut mp: Multipart, dialect: Dialect, csrf: Option<&str>) -> ApiResult<Upload> {
     let mut up = Upload { fields: BTreeMap::new(), file: None };
+    if let Some(expected) = csrf {
+        let presented = match mp.next_field().await {
+            Ok(Some(f)) if f.name() == Some("csrf") => f.text().await.ok(),
+            _ => None,
+        };
+        if !presented.is_some_and(|p| crate::ui::same_secret(p.trim(), expected)) {
+            return Err(ApiError::forbidden(
+                "This form was sent without its security token (CSRF), or with one from another session. Reload the page and try again.",
+            ));
+        }
+    }
     loop {
         let field = match mp.next_field().await {
             Ok(Some(f)) => f,
@@ -335,6 +352,14 @@ async fn run_import(s: &AppState, actor: &Actor, up: Upload, d: Dialect, reimpor
         .await
         .map_err(|e| import_error(d, e))?;
     Ok((outcome, up))
+}
+
+/// Runs an import uploaded through the UI's form: its first field is the session's CSRF token,
+/// the rest are the API's fields (`POST /api/v1/imports`), validated the same way.
+pub async fn import_from_form(s: &AppState, actor: &Actor, mp: Multipart, csrf: &str) -> ApiResult<ImportOutcome> {
+    let up = read_upload_checked(mp, Dialect::Vulnbridge, Some(csrf)).await?;
+    let reimport = up.flag(Dialect::Vulnbridge, "reimport")?.unwrap_or(false);
+    Ok(run_import(s, actor, up, Dialect::Vulnbridge, reimport).await?.0)
 }
 
 /// DefectDojo's response body: the request echoed, the ids, and the statistics.

@@ -50,7 +50,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_assignment, update_assignment, delete_assignment))
 }
 
-fn read_config(actor: &Actor) -> ApiResult<()> {
+/// Integrations span every product: reading them needs a global role (API and UI).
+pub fn read_config(actor: &Actor) -> ApiResult<()> {
     if actor.global_role.is_some() {
         Ok(())
     } else {
@@ -519,20 +520,27 @@ async fn subject_product(c: &mut impl AsConn, s: Subject) -> store::Result<Produ
     responses((status = 200, body = Retried), (status = 403, body = Problem), (status = 404, body = Problem)), security(("token" = [])))]
 async fn retry_all_errors(State(s): State<AppState>, Auth(actor): Auth, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<Retried>> {
     let mut tx = s.app.db().begin().await?;
-    let m = mappings::get(&mut tx, MappingId(id)).await?;
+    let queued = retry_all(&mut tx, &actor, MappingId(id)).await?;
+    tx.commit().await?;
+    Ok(Json(Retried { queued }))
+}
+
+/// Queues again every failed push of a mapping whose finding or group the actor may change;
+/// returns how many (API and UI).
+pub async fn retry_all(c: &mut impl AsConn, actor: &Actor, mapping: MappingId) -> ApiResult<usize> {
+    let m = mappings::get(c, mapping).await?;
     let mut queued = 0;
-    for e in push_errors::all_for(&mut tx, m.id).await? {
-        let product = subject_product(&mut tx, e.subject).await?;
+    for e in push_errors::all_for(c, m.id).await? {
+        let product = subject_product(c, e.subject).await?;
         if actor.can(Action::Write, product) {
-            enqueue::retry(&mut tx, m.id, e.subject, &actor.username).await?;
+            enqueue::retry(c, m.id, e.subject, &actor.username).await?;
             queued += 1;
         }
     }
     if queued == 0 && !actor.can_globally(Action::Write) && actor.global_role.is_none() {
         return Err(ApiError::forbidden("retrying pushes needs the writer role on the pushed findings' products"));
     }
-    tx.commit().await?;
-    Ok(Json(Retried { queued }))
+    Ok(queued)
 }
 
 /// Queues one failed push again.
@@ -540,15 +548,22 @@ async fn retry_all_errors(State(s): State<AppState>, Auth(actor): Auth, ApiPath(
     responses((status = 200, body = Retried), (status = 403, body = Problem), (status = 404, body = Problem)), security(("token" = [])))]
 async fn retry_error(State(s): State<AppState>, Auth(actor): Auth, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<Retried>> {
     let mut tx = s.app.db().begin().await?;
-    let e = push_errors::get(&mut tx, id).await?;
-    let product = subject_product(&mut tx, e.subject).await?;
+    retry_one(&mut tx, &actor, id).await?;
+    tx.commit().await?;
+    Ok(Json(Retried { queued: 1 }))
+}
+
+/// Queues one failed push again, if the actor may change its finding or group; returns the
+/// error's mapping (API and UI).
+pub async fn retry_one(c: &mut impl AsConn, actor: &Actor, id: i64) -> ApiResult<MappingId> {
+    let e = push_errors::get(c, id).await?;
+    let product = subject_product(c, e.subject).await?;
     if !actor.can_see(product) {
         return Err(ApiError::not_found(format!("push error {id} not found")));
     }
-    require(&actor, Action::Write, product, "retrying a push")?;
-    enqueue::retry(&mut tx, e.mapping, e.subject, &actor.username).await?;
-    tx.commit().await?;
-    Ok(Json(Retried { queued: 1 }))
+    require(actor, Action::Write, product, "retrying a push")?;
+    enqueue::retry(c, e.mapping, e.subject, &actor.username).await?;
+    Ok(e.mapping)
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

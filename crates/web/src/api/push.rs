@@ -40,7 +40,7 @@ pub struct PushRequest {
 }
 
 /// At most this many subjects in one request (larger sets: several requests, or the CLI).
-const MAX_SUBJECTS: usize = 10_000;
+pub const MAX_SUBJECTS: usize = 10_000;
 
 async fn check(c: &mut impl AsConn, actor: &Actor, subjects: &[Subject]) -> ApiResult<()> {
     for (i, s) in subjects.iter().enumerate() {
@@ -53,12 +53,17 @@ async fn check(c: &mut impl AsConn, actor: &Actor, subjects: &[Subject]) -> ApiR
     Ok(())
 }
 
-async fn push(s: &AppState, actor: &Actor, subjects: Vec<Subject>) -> ApiResult<(StatusCode, Json<PushQueued>)> {
+/// Checks the actor may push every subject, then queues the pushes (API and UI alike).
+pub async fn queue(s: &AppState, actor: &Actor, subjects: Vec<Subject>) -> ApiResult<PushQueued> {
     let mut tx = s.app.db().begin().await?;
     check(&mut tx, actor, &subjects).await?;
     let (queued, not_queued) = enqueue::manual(&mut tx, &subjects, &actor.username).await?;
     tx.commit().await?;
-    Ok((StatusCode::ACCEPTED, Json(PushQueued { queued, not_queued })))
+    Ok(PushQueued { queued, not_queued })
+}
+
+async fn push(s: &AppState, actor: &Actor, subjects: Vec<Subject>) -> ApiResult<(StatusCode, Json<PushQueued>)> {
+    Ok((StatusCode::ACCEPTED, Json(queue(s, actor, subjects).await?)))
 }
 
 /// Pushes many findings and groups at once. Needs the writer role on their products.
