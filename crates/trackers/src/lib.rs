@@ -248,7 +248,7 @@ pub fn client(
     limiter: Arc<dyn Limiter>,
     policy: &outbound::OutboundPolicy,
 ) -> Result<Arc<dyn Tracker>, TrackerError> {
-    let http = HttpClient::new(conn.vendor, limiter, policy)?;
+    let http = HttpClient::new(conn.vendor.as_str(), limiter, policy)?;
     match conn.vendor {
         Vendor::GitHub => Ok(Arc::new(github::GitHub::new(conn, http)?)),
         Vendor::GitLab => Ok(Arc::new(gitlab::GitLab::new(conn, http)?)),

@@ -1,99 +1,12 @@
-//! Rate limits: what a client tells the limiter before and after each request.
-//!
-//! The [`Limiter`] is the engine's (budgets kept in the database, shared by every process
-//! pushing to one instance); clients only say what kind of request they are about to make and
-//! what the tracker's rate-limit headers said. [`budgets`] are each vendor's documented limits,
-//! which the engine enforces *before* the tracker has to refuse anything.
+//! The trackers' rate limits. The machinery (request classes, budgets, the [`Limiter`] the
+//! engine implements) is the `outbound` crate's, shared with the scanner connectors; here are
+//! each vendor's documented limits ([`budgets`]), which the engine enforces *before* the
+//! tracker has to refuse anything, and what one ticket costs.
 
-use crate::TrackerError;
-use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use domain::tracker::Vendor;
 use std::time::Duration;
 
-/// The kind of request, as rate limits count them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum RequestClass {
-    /// Reads (GET, GraphQL queries).
-    Read,
-    /// Writes that change existing content (PATCH an issue, set a project field).
-    Write,
-    /// Requests that create content: an issue, a comment, a project item. GitHub's secondary
-    /// limits count these separately (80 a minute, 500 an hour).
-    Create,
-}
-
-impl RequestClass {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RequestClass::Read => "read",
-            RequestClass::Write => "write",
-            RequestClass::Create => "create",
-        }
-    }
-}
-
-/// What a response said about the rate limit.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct RateInfo {
-    /// Requests left in the current window (`x-ratelimit-remaining`, `RateLimit-Remaining`).
-    pub remaining: Option<u64>,
-    /// When the window resets (`x-ratelimit-reset`, `RateLimit-Reset`).
-    pub reset: Option<DateTime<Utc>>,
-    /// How long to wait (`Retry-After`), on a refused request.
-    pub retry_after: Option<Duration>,
-}
-
-impl RateInfo {
-    /// The moment requests may resume, if the response says requests must stop.
-    pub fn blocked_until(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        if let Some(after) = self.retry_after {
-            return Some(now + chrono::TimeDelta::from_std(after).unwrap_or(chrono::TimeDelta::seconds(60)));
-        }
-        match (self.remaining, self.reset) {
-            (Some(0), Some(reset)) if reset > now => Some(reset),
-            _ => None,
-        }
-    }
-}
-
-/// The engine's side of rate limiting.
-#[async_trait]
-pub trait Limiter: Send + Sync {
-    /// Called before every request. `Err(TrackerError::RateLimited)` when the budget is spent
-    /// (the caller gives up the request and the push waits).
-    async fn acquire(&self, class: RequestClass) -> Result<(), TrackerError>;
-
-    /// Called after every response with what it said about the rate limit; a response that
-    /// says "stop" blocks every process until the time given.
-    async fn observe(&self, class: RequestClass, info: &RateInfo);
-}
-
-/// No limits (tests of a client alone, `check` from the CLI).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct NoLimits;
-
-#[async_trait]
-impl Limiter for NoLimits {
-    async fn acquire(&self, _class: RequestClass) -> Result<(), TrackerError> {
-        Ok(())
-    }
-    async fn observe(&self, _class: RequestClass, _info: &RateInfo) {}
-}
-
-/// A documented limit: at most `limit` requests of these classes per `per`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Budget {
-    /// A name for the bucket, unique per vendor (`content-minute`).
-    pub name: &'static str,
-    pub classes: &'static [RequestClass],
-    pub limit: u32,
-    pub per: Duration,
-}
-
-const ALL: &[RequestClass] = &[RequestClass::Read, RequestClass::Write, RequestClass::Create];
-const CONTENT: &[RequestClass] = &[RequestClass::Create];
-const WRITES: &[RequestClass] = &[RequestClass::Write, RequestClass::Create];
+pub use outbound::limit::{ALL, Budget, CONTENT, Limiter, NoLimits, RateInfo, RequestClass, WRITES};
 
 /// The vendors' documented limits (see research/trackers.md): what the engine keeps under
 /// without waiting to be refused.
@@ -124,17 +37,6 @@ pub fn budgets(vendor: Vendor) -> Vec<Budget> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn retry_after_wins_then_the_reset_when_nothing_remains() {
-        let now = Utc::now();
-        let info = RateInfo { remaining: Some(0), reset: Some(now + chrono::TimeDelta::seconds(90)), retry_after: Some(Duration::from_secs(5)) };
-        assert_eq!(info.blocked_until(now), Some(now + chrono::TimeDelta::seconds(5)));
-        let info = RateInfo { retry_after: None, ..info };
-        assert_eq!(info.blocked_until(now), Some(now + chrono::TimeDelta::seconds(90)));
-        let info = RateInfo { remaining: Some(3), ..info };
-        assert_eq!(info.blocked_until(now), None);
-    }
 
     #[test]
     fn github_secondary_limits_are_the_documented_ones() {

@@ -1110,7 +1110,7 @@ async fn locations_map_to_github_apis() {
     };
     let http = || {
         trackers::HttpClient::new(
-            Vendor::GitHub,
+            Vendor::GitHub.as_str(),
             Arc::new(NoLimits),
             &OutboundPolicy::default(),
         )

@@ -65,9 +65,7 @@ pub async fn build(app: &App, connector: &Connector) -> anyhow::Result<Arc<dyn S
         options: connector.settings.options.clone(),
     };
     let limiter = Arc::new(ProcessLimiter::new(scanners::connectors::budgets(connector.tool)));
-    let p = &app.settings().outbound;
-    let policy = outbound::OutboundPolicy { allow_loopback: p.allow_loopback, allow_private: p.allow_private, allow_link_local: p.allow_link_local };
-    Ok(scanners::connectors::client(setup, limiter, &policy)?)
+    Ok(scanners::connectors::client(setup, limiter, &app.settings().outbound)?)
 }
 
 /// A sliding-window limiter kept in this process.

@@ -239,7 +239,7 @@ mod tests {
 
     fn api(loc: &str) -> Result<Api, TrackerError> {
         let http = HttpClient::new(
-            domain::tracker::Vendor::AzureDevops,
+            domain::tracker::Vendor::AzureDevops.as_str(),
             Arc::new(crate::NoLimits),
             &OutboundPolicy::default(),
         )?;

@@ -227,7 +227,7 @@ mod tests {
     #[test]
     fn the_api_lives_under_the_location_and_its_prefix() {
         let http = HttpClient::new(
-            domain::tracker::Vendor::GitLab,
+            domain::tracker::Vendor::GitLab.as_str(),
             std::sync::Arc::new(crate::NoLimits),
             &crate::outbound::OutboundPolicy::default(),
         )
