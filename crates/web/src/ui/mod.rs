@@ -42,6 +42,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/findings", get(findings::list))
         .route("/findings/push", post(bulk::push))
         .route("/findings/status", post(bulk::set_status))
+        .route("/findings/group", post(bulk::group))
         .route("/findings/{id}", get(finding::detail))
         .route("/findings/{id}/push", post(finding::push))
         // Reports are larger than forms: the import endpoints' upload limit applies.
