@@ -37,6 +37,10 @@ struct FindingPage {
     severity_class: &'static str,
     status: &'static str,
     product: String,
+    /// Product → engagement → test, each (id, name), for the breadcrumbs.
+    product_id: i64,
+    engagement: (i64, String),
+    test: (i64, String),
     fields: Vec<(&'static str, String)>,
     texts: Vec<(&'static str, String)>,
     endpoints: Vec<String>,
@@ -81,7 +85,7 @@ async fn page(s: &AppState, session: &super::session::Session, id: FindingId, no
     let engagement = store::engagements::get(&mut c, f.engagement).await?.name;
     let test = store::tests::get(&mut c, f.test).await?;
     let mut fields = fields(&f);
-    fields.push(("Engagement", engagement.to_string()));
+    fields.push(("Engagement", engagement.clone()));
     fields.push(("Test", format!("{} ({})", test.title, test.scan_type)));
     let mut tickets = super::findings::tickets_by_finding(&mut c, std::slice::from_ref(&f), true).await?;
     let history = history(&mut c, f.id).await?;
@@ -92,6 +96,9 @@ async fn page(s: &AppState, session: &super::session::Session, id: FindingId, no
         severity_class: view::severity_class(f.severity),
         status: f.status.label(),
         product,
+        product_id: f.product.0,
+        engagement: (f.engagement.0, engagement),
+        test: (f.test.0, test.title),
         fields,
         texts: texts(&f),
         endpoints: f.endpoints.iter().map(|e| e.to_string()).collect(),

@@ -193,6 +193,11 @@ async fn detail_and_push(t: TestDb) {
     ] {
         assert!(body.contains(want), "{want} missing from {body}");
     }
+    let crumbs = format!(
+        r#"<a href="/products/{}">Shop</a> › <a href="/findings?engagement={}">CI</a> › <a href="/findings?test={}">Semgrep</a>"#,
+        shop.product.id.0, shop.test.engagement.0, shop.test.id.0
+    );
+    assert!(body.contains(&crumbs), "Products → Engagement → Test: {body}");
     assert!(!body.contains("ghp_secret_never_shown"));
 
     // Push: the same queueing as the API's push endpoint.
