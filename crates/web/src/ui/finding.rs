@@ -1,7 +1,7 @@
 //! `/findings/{id}`: every field of a finding, its history, its tickets with their changelogs,
 //! and "Push to Integrators" (the API's push, `api::push::queue`).
 
-use super::error::{UiError, UiResult, render};
+use super::error::{UiResult, render};
 use super::layout::Layout;
 use super::session::CurrentUser;
 use super::view::{self, TicketView};
@@ -52,11 +52,7 @@ struct FindingPage {
 
 /// A finding's id from the path; anything else is a clear 400, not a panic.
 fn finding_id(raw: &str) -> UiResult<FindingId> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .map(FindingId)
-        .ok_or_else(|| UiError::bad_request(format!("'{raw}' is not a finding id")))
+    super::lookup::path_id(raw, "finding").map(FindingId)
 }
 
 pub async fn detail(State(s): State<AppState>, CurrentUser(session): CurrentUser, Path(raw): Path<String>) -> UiResult<Html<String>> {

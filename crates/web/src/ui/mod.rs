@@ -19,6 +19,7 @@ mod groups;
 mod import;
 mod integrations;
 mod layout;
+mod lookup;
 mod products;
 mod session;
 mod view;
