@@ -1,0 +1,92 @@
+// The web UI in Chromium against `vulnbridge demo` (see global-setup.js): login, the dashboard,
+// the findings list's htmx filtering and sorting, the Integrator Tickets column, a finding's
+// page and Push to Integrators, roles, and logout.
+const { test, expect } = require('@playwright/test');
+
+async function login(page, user, password) {
+  await page.goto('/');
+  await expect(page).toHaveURL(/\/login$/);
+  await page.getByLabel('Username').fill(user);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+test('a wrong password is refused without saying which part was wrong', async ({ page }) => {
+  await login(page, 'admin', 'not the password');
+  await expect(page.getByRole('alert')).toHaveText('Wrong username or password.');
+});
+
+test('the demo opens on a dashboard', async ({ page }) => {
+  await login(page, 'admin', process.env.VULNBRIDGE_E2E_ADMIN);
+  await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
+  await expect(page.locator('.tile.sev-critical .n')).not.toHaveText('0');
+  await expect(page.getByRole('heading', { name: 'Open findings by product' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Push queue' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Recent imports' })).toBeVisible();
+});
+
+test('filters and sorting swap the table in place and keep the URL', async ({ page }) => {
+  await login(page, 'admin', process.env.VULNBRIDGE_E2E_ADMIN);
+  await page.getByRole('link', { name: 'Findings', exact: true }).click();
+  const results = page.locator('#results');
+  await expect(results.locator('tbody tr').first()).toBeVisible();
+  // htmx loaded from our own server (no CDN) and running.
+  expect(await page.evaluate(() => typeof window.htmx)).toBe('object');
+
+  await page.getByLabel('Critical').check();
+  await expect(page).toHaveURL(/severity=critical/);
+  const badges = results.locator('tbody td.c-severity .sev');
+  await expect(badges.first()).toHaveText('Critical');
+  for (const text of await badges.allInnerTexts()) expect(text).toBe('Critical');
+
+  await page.getByLabel('Critical').uncheck();
+  await results.getByRole('link', { name: /^Title/ }).click();
+  await expect(page).toHaveURL(/ordering=title/);
+  await expect(results.getByRole('link', { name: /^Title ▲/ })).toBeVisible();
+  // The demo runs on SQLite, which sorts text by its bytes (as JavaScript's default sort).
+  const titles = await results.locator('tbody td.c-title').allInnerTexts();
+  expect(titles).toEqual([...titles].sort());
+});
+
+test('the Integrator Tickets column shows icon, key, link and changelog', async ({ page }) => {
+  await login(page, 'admin', process.env.VULNBRIDGE_E2E_ADMIN);
+  await page.goto('/findings');
+  const ticket = page.locator('#results .ticket').first();
+  await expect(ticket.locator('svg[role="img"]')).toBeVisible();
+  const link = ticket.locator('a.ticket-key');
+  await expect(link).toHaveAttribute('target', '_blank');
+  await expect(link).toHaveAttribute('href', /^http/);
+  await expect(ticket).toHaveAttribute('title', /linked .* last changed/);
+  await ticket.locator('summary').click();
+  await expect(ticket.locator('details div')).toContainText('Last changed');
+});
+
+test("a finding's page pushes to the integrators", async ({ page }) => {
+  await login(page, 'admin', process.env.VULNBRIDGE_E2E_ADMIN);
+  await page.goto('/findings');
+  await page.locator('#results tbody td.c-title a').first().click();
+  await expect(page.getByRole('heading', { name: 'Integrator Tickets' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'History' })).toBeVisible();
+  await page.getByRole('button', { name: 'Push to Integrators' }).click();
+  await expect(page.getByRole('status')).toContainText(/Queued \d+ push|Nothing was queued/);
+});
+
+test('a product reader sees only their product and cannot push', async ({ page }) => {
+  await login(page, 'alice', process.env.VULNBRIDGE_E2E_READER);
+  await page.goto('/findings');
+  const products = await page.locator('#results tbody td.c-product').allInnerTexts();
+  expect(products.length).toBeGreaterThan(0);
+  for (const p of products) expect(p).toBe('Storefront');
+  await expect(page.getByRole('link', { name: 'Integrations' })).toHaveCount(0);
+  await page.locator('#results tbody td.c-title a').first().click();
+  await expect(page.getByRole('button', { name: 'Push to Integrators' })).toHaveCount(0);
+});
+
+test('logout ends the session', async ({ page }) => {
+  await login(page, 'admin', process.env.VULNBRIDGE_E2E_ADMIN);
+  await page.locator('.user-menu summary').click();
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await page.goto('/findings');
+  await expect(page).toHaveURL(/\/login\?next=%2Ffindings$/);
+});
