@@ -1,6 +1,7 @@
 // The web UI in Chromium against `vulnbridge demo` (see global-setup.js): login, the dashboard,
 // the findings list's htmx filtering and sorting, the Integrator Tickets column, a finding's
 // page and Push to Integrators, roles, and logout.
+const path = require('node:path');
 const { test, expect } = require('@playwright/test');
 
 async function login(page, user, password) {
@@ -80,6 +81,28 @@ test('a product reader sees only their product and cannot push', async ({ page }
   await expect(page.getByRole('link', { name: 'Integrations' })).toHaveCount(0);
   await page.locator('#results tbody td.c-title a').first().click();
   await expect(page.getByRole('button', { name: 'Push to Integrators' })).toHaveCount(0);
+});
+
+test('a report is imported with its scan type, and errors stay on the form', async ({ page }) => {
+  await login(page, 'admin', process.env.VULNBRIDGE_E2E_ADMIN);
+  await page.getByRole('link', { name: 'Import', exact: true }).click();
+  await page.locator('select[name=product_name]').selectOption('Internal Tools');
+  await page.locator('input[name=engagement_name]').fill('Browser test');
+  await page.locator('select[name=scan_type]').selectOption('Semgrep JSON Report');
+  const report = path.join(__dirname, '..', '..', 'fixtures', 'scans', 'semgrep', 'high-medium-low-severities.json');
+  await page.locator('input[name=file]').setInputFiles(report);
+  await page.getByRole('button', { name: 'Import' }).click();
+  await expect(page.getByRole('heading', { name: 'Import done' })).toBeVisible();
+  await expect(page.locator('table.summary')).toContainText('created');
+  // Swapped in by htmx: the page was not left.
+  await expect(page).toHaveURL(/\/import$/);
+
+  await page.getByRole('link', { name: 'Import another report' }).click();
+  await page.locator('select[name=scan_type]').selectOption('Tenable Scan');
+  await page.locator('input[name=file]').setInputFiles({ name: 'not-a-report.csv', mimeType: 'text/csv', buffer: Buffer.from('this is not a scan') });
+  await page.getByRole('button', { name: 'Import' }).click();
+  await expect(page.getByRole('alert')).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Import a report' })).toBeVisible();
 });
 
 test('logout ends the session', async ({ page }) => {

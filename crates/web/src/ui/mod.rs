@@ -3,8 +3,8 @@
 //! session. One module per page area; views (`view`) turn domain values into what templates
 //! show, so that templates hold no logic worth testing.
 //!
-//! Every page works without JavaScript (plain links and forms); htmx only swaps the findings
-//! table in place when filters change.
+//! Every page works without JavaScript (plain links and forms); htmx swaps the findings table
+//! in place when filters change, and uploads reports with a progress bar (`assets/app.js`).
 
 mod assets;
 mod auth;
