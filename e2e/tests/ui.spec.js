@@ -105,6 +105,25 @@ test('a report is imported with its scan type, and errors stay on the form', asy
   await expect(page.getByRole('heading', { name: 'Import a report' })).toBeVisible();
 });
 
+test('selected findings change status together', async ({ page }) => {
+  await login(page, 'admin', process.env.VULNBRIDGE_E2E_ADMIN);
+  await page.goto('/findings?severity=info&ordering=id');
+  const rows = page.locator('#results tbody tr');
+  await expect(rows.first()).toBeVisible();
+  const first = rows.nth(0);
+  const second = rows.nth(1);
+  const ids = [await first.locator('td').nth(1).innerText(), await second.locator('td').nth(1).innerText()];
+  await first.locator('input[name=finding]').check();
+  await second.locator('input[name=finding]').check();
+  await page.locator('#bulk select[name=status]').selectOption('risk_accepted');
+  await page.getByRole('button', { name: 'Set status' }).click();
+  await expect(page).toHaveURL(/\/findings\?severity=info&ordering=id$/);
+  for (const id of ids) {
+    const row = page.locator('#results tbody tr', { has: page.locator(`a[href="/findings/${id}"]`) });
+    await expect(row.locator('td.c-status')).toHaveText('Risk Accepted');
+  }
+});
+
 test('logout ends the session', async ({ page }) => {
   await login(page, 'admin', process.env.VULNBRIDGE_E2E_ADMIN);
   await page.locator('.user-menu summary').click();
