@@ -110,7 +110,9 @@ pub async fn group(State(s): State<AppState>, CurrentUser(session): CurrentUser,
     let sel = selection(&body).map_err(UiError::bad_request)?;
     let name = domain::Name::parse("group", &sel.group).map_err(|e| UiError::bad_request(format!("Name the group: {e}")))?;
     let mut tx = s.app.db().begin().await?;
-    let first = api::findings::visible(&mut tx, &session.actor, sel.findings[0], Some("findings[0]")).await?;
+    // `selection` refuses an empty selection; the group's test is the first finding's.
+    let first_id = sel.findings.first().copied().ok_or_else(|| UiError::bad_request("Select at least one finding."))?;
+    let first = api::findings::visible(&mut tx, &session.actor, first_id, Some("findings[0]")).await?;
     let new = api::groups::NewGroup { test: first.test, name, group_by: domain::GroupBy::Custom, findings: sel.findings };
     let g = api::groups::create_group(&mut tx, &session.actor, new).await?;
     tx.commit().await?;
