@@ -48,6 +48,8 @@ struct FindingPage {
     history: Vec<HistoryView>,
     can_push: bool,
     notice: Option<Notice>,
+    /// (value, label, current) of every status, for the triage form (writers).
+    statuses: Vec<(&'static str, &'static str, bool)>,
 }
 
 /// A finding's id from the path; anything else is a clear 400, not a panic.
@@ -72,6 +74,31 @@ pub async fn push(State(s): State<AppState>, CurrentUser(session): CurrentUser, 
         not_queued: done.not_queued.into_iter().map(|n| n.reason).collect(),
     };
     page(&s, &session, id, Some(notice)).await
+}
+
+/// Triage: sets the finding's status through the API's change of a finding (history, tickets
+/// follow), then shows it again.
+pub async fn set_status(
+    State(s): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path(raw): Path<String>,
+    form: Result<axum::Form<StatusForm>, axum::extract::rejection::FormRejection>,
+) -> UiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let id = finding_id(&raw)?;
+    let axum::Form(form) = form.map_err(|e| super::error::UiError::bad_request(e.body_text()))?;
+    let status = domain::Status::parse(form.status.trim()).map_err(|e| super::error::UiError::bad_request(format!("status: {e}")))?;
+    let mut tx = s.app.db().begin().await?;
+    let patch = domain::FindingPatch { status: Some(status), ..Default::default() };
+    api::findings::change(&mut tx, &session.actor, id, patch, None).await?;
+    tx.commit().await?;
+    Ok(axum::response::Redirect::to(&format!("/findings/{}", id.0)).into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct StatusForm {
+    #[serde(default)]
+    status: String,
 }
 
 async fn page(s: &AppState, session: &super::session::Session, id: FindingId, notice: Option<Notice>) -> UiResult<Html<String>> {
@@ -102,6 +129,7 @@ async fn page(s: &AppState, session: &super::session::Session, id: FindingId, no
         history,
         can_push: session.actor.can(Action::Write, f.product),
         notice,
+        statuses: domain::Status::ALL.iter().map(|s| (s.as_str(), s.label(), *s == f.status)).collect(),
         title: f.title,
     };
     render(&page)

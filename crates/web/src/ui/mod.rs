@@ -46,6 +46,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/findings/group", post(bulk::group))
         .route("/findings/{id}", get(finding::detail))
         .route("/findings/{id}/push", post(finding::push))
+        .route("/findings/{id}/status", post(finding::set_status))
         // Reports are larger than forms: the import endpoints' upload limit applies.
         .route("/import", get(import::show).post(import::upload).layer(DefaultBodyLimit::max(state.max_upload_bytes)))
         .route("/finding-groups", get(groups::list))

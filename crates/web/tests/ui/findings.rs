@@ -200,6 +200,16 @@ async fn detail_and_push(t: TestDb) {
     assert!(body.contains(&crumbs), "Products → Engagement → Test: {body}");
     assert!(!body.contains("ghp_secret_never_shown"));
 
+    // Triage: the status changes, with history, and the page shows it.
+    let r = b.post(&format!("/findings/{}/status", f.id.0), &[("csrf", page.csrf().as_str()), ("status", "in_progress")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let again = b.get(&format!("/findings/{}", f.id.0)).await;
+    assert!(again.ok().contains("· In Progress ·"), "{}", again.body);
+    assert!(again.body.contains(r#"<option value="in_progress" selected>"#));
+    let r = b.post(&format!("/findings/{}/status", f.id.0), &[("csrf", page.csrf().as_str()), ("status", "done-ish")]).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("status:"), "{}", r.body);
+
     // Push: the same queueing as the API's push endpoint.
     let csrf = page.csrf();
     assert_eq!(b.post(&format!("/findings/{}/push", f.id.0), &[]).await.status, 403, "CSRF first");
@@ -220,6 +230,9 @@ async fn detail_and_push(t: TestDb) {
     let r = rb.post(&format!("/findings/{}/push", f.id.0), &[("csrf", &page.csrf())]).await;
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(r.body.contains("writer role"), "{}", r.body);
+    assert!(!page.body.contains(&format!(r#"action="/findings/{}/status""#, f.id.0)), "no triage form for readers");
+    let r = rb.post(&format!("/findings/{}/status", f.id.0), &[("csrf", &page.csrf()), ("status", "closed")]).await;
+    assert_eq!(r.status, 403, "{}", r.body);
 }
 
 async fn bulk_push_from_the_list(t: TestDb) {
