@@ -120,15 +120,22 @@ async fn create(
     ApiJson(new): ApiJson<NewGroup>,
 ) -> ApiResult<(StatusCode, Json<FindingGroup>)> {
     let mut tx = s.app.db().begin().await?;
-    let test = tests::visible(&mut tx, &actor, new.test, Some("test")).await?;
-    require(&actor, Action::Write, test.product, "grouping findings")?;
-    check_members(&mut tx, &actor, test.id, &new.findings, "findings").await?;
-    let g = groups::create(&mut tx, &test, new.name.as_str(), new.group_by).await?;
-    store::findings::set_group(&mut tx, &new.findings, Some(g.id)).await?;
-    let g = groups::get(&mut tx, g.id).await?;
-    engine::integrations::enqueue::after_groups_changed(&mut tx, &[g.id]).await?;
+    let g = create_group(&mut tx, &actor, new).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(g)))
+}
+
+/// Makes a group of findings of one test (writer role), in the caller's transaction; its
+/// tickets follow. API and UI.
+pub async fn create_group(c: &mut impl AsConn, actor: &Actor, new: NewGroup) -> ApiResult<FindingGroup> {
+    let test = tests::visible(c, actor, new.test, Some("test")).await?;
+    require(actor, Action::Write, test.product, "grouping findings")?;
+    check_members(c, actor, test.id, &new.findings, "findings").await?;
+    let g = groups::create(c, &test, new.name.as_str(), new.group_by).await?;
+    store::findings::set_group(c, &new.findings, Some(g.id)).await?;
+    let g = groups::get(c, g.id).await?;
+    engine::integrations::enqueue::after_groups_changed(c, &[g.id]).await?;
+    Ok(g)
 }
 
 pub async fn visible(c: &mut impl AsConn, actor: &Actor, id: FindingGroupId) -> ApiResult<FindingGroup> {

@@ -162,7 +162,7 @@ async fn read_upload_checked(mut mp: Multipart, dialect: Dialect, csrf: Option<&
     let mut up = Upload { fields: BTreeMap::new(), file: None };
     if let Some(expected) = csrf {
         let presented = match mp.next_field().await {
-            Ok(Some(f)) if f.name() == Some("csrf") => f.text().await.ok(),
+            Ok(Some(f)) if f.name() == Some("csrf") => short_text(f).await,
             _ => None,
         };
         if !presented.is_some_and(|p| crate::ui::same_secret(p.trim(), expected)) {
@@ -200,6 +200,20 @@ async fn read_upload_checked(mut mp: Multipart, dialect: Dialect, csrf: Option<&
         }
     }
     Ok(up)
+}
+
+/// A small text field (a token), or `None` when it is longer than any token: read piecewise,
+/// so an oversized field is refused without being held in memory.
+async fn short_text(mut field: axum::extract::multipart::Field<'_>) -> Option<String> {
+    const MAX: usize = 256;
+    let mut buf = Vec::new();
+    loop {
+        match field.chunk().await {
+            Ok(Some(chunk)) if buf.len() + chunk.len() <= MAX => buf.extend_from_slice(&chunk),
+            Ok(Some(_)) | Err(_) => return None,
+            Ok(None) => return String::from_utf8(buf).ok(),
+        }
+    }
 }
 
 /// Streams a multipart field to a temporary file.

@@ -1,5 +1,5 @@
-//! Static assets compiled into the binary: htmx (vendored from npm, see `assets/README.md`) and
-//! our stylesheet. URLs carry a digest of the content (`?v=…`), so they can be cached for a year
+//! Static assets compiled into the binary: htmx (vendored from npm, see `assets/README.md`), our
+//! stylesheet and our few lines of JavaScript. URLs carry a digest of the content (`?v=…`), so they can be cached for a year
 //! and still change the moment a new binary serves a new file.
 
 use crate::state::AppState;
@@ -11,11 +11,13 @@ use std::sync::OnceLock;
 
 const HTMX: &[u8] = include_bytes!("../../assets/htmx.min.js");
 const CSS: &[u8] = include_bytes!("../../assets/app.css");
+const JS: &[u8] = include_bytes!("../../assets/app.js");
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/assets/htmx.min.js", get(|| async { asset(HTMX, "text/javascript; charset=utf-8") }))
         .route("/assets/app.css", get(|| async { asset(CSS, "text/css; charset=utf-8") }))
+        .route("/assets/app.js", get(|| async { asset(JS, "text/javascript; charset=utf-8") }))
 }
 
 fn asset(body: &'static [u8], content_type: &'static str) -> impl IntoResponse {
@@ -32,7 +34,7 @@ fn asset(body: &'static [u8], content_type: &'static str) -> impl IntoResponse {
 /// A short digest of every asset, appended to asset URLs as `?v=`.
 pub fn version() -> &'static str {
     static V: OnceLock<String> = OnceLock::new();
-    V.get_or_init(|| format!("{:016x}", fnv1a(&[HTMX, CSS])))
+    V.get_or_init(|| format!("{:016x}", fnv1a(&[HTMX, CSS, JS])))
 }
 
 /// FNV-1a: not cryptographic, only needs to change when the bytes do.

@@ -4,6 +4,7 @@
 
 use super::error::{UiError, UiResult, render};
 use super::layout::Layout;
+use super::lookup;
 use super::session::CurrentUser;
 use super::view;
 use crate::api::connectors::{read, run_now};
@@ -12,11 +13,10 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use domain::connector::{OperationKind, Tool};
-use domain::{Action, ConnectorId, ProductId};
+use domain::{Action, ConnectorId};
 use serde::Deserialize;
-use std::collections::HashMap;
+use store::PageRequest;
 use store::connectors::{self, OperationFilter, RecordFilter};
-use store::{PageRequest, products};
 
 pub struct ConnectorRow {
     pub id: i64,
@@ -105,7 +105,7 @@ pub struct DetailQuery {
 }
 
 fn connector_id(raw: &str) -> UiResult<ConnectorId> {
-    raw.parse::<i64>().ok().filter(|n| *n > 0).map(ConnectorId).ok_or_else(|| UiError::bad_request(format!("'{raw}' is not a connector id")))
+    lookup::path_id(raw, "connector").map(ConnectorId)
 }
 
 /// `created 3, closed 1` from an operation's counts, zeros left out.
@@ -134,12 +134,7 @@ pub async fn detail(
     let k = connectors::get(&mut c, id).await?;
     let records = connectors::list_records(&mut c, &RecordFilter { connector: Some(k.id), state: None, mapped: None, product: None }, PageRequest::new(Some(200), None)).await?;
     let ops = connectors::list_operations(&mut c, &OperationFilter { connector: Some(k.id), kind: None, status: None }, PageRequest::new(Some(50), None)).await?;
-    let names: HashMap<ProductId, String> = products::list(&mut c, &Default::default(), &session.actor.visibility(), PageRequest::new(Some(PageRequest::MAX_LIMIT), None))
-        .await?
-        .results
-        .into_iter()
-        .map(|p| (p.id, p.name))
-        .collect();
+    let names = lookup::product_names(&mut c, &session.actor.visibility()).await?;
     render(&ConnectorPage {
         layout: Layout::new(&session, k.label.clone(), "connectors"),
         id: k.id.0,
@@ -152,7 +147,7 @@ pub async fn detail(
             .results
             .into_iter()
             .map(|r| RecordRow {
-                product: r.product.map(|p| (p.0, names.get(&p).cloned().unwrap_or_else(|| format!("product {}", p.0)))),
+                product: r.product.map(|p| (p.0, lookup::product_name(&names, p))),
                 name: r.name,
                 external_id: r.external_id,
                 state: r.state.as_str(),

@@ -136,12 +136,7 @@ pub async fn show(State(s): State<AppState>, CurrentUser(session): CurrentUser) 
     // One grouped scan of the open findings gives both views (the totals are its sums).
     let per_product = findings::open_counts_by_product(&mut c, &vis).await?;
     let totals = sum(&per_product);
-    let names: HashMap<ProductId, String> = products::list(&mut c, &Default::default(), &vis, PageRequest::new(Some(PageRequest::MAX_LIMIT), None))
-        .await?
-        .results
-        .into_iter()
-        .map(|p| (p.id, p.name))
-        .collect();
+    let names = super::lookup::product_names(&mut c, &vis).await?;
     let mut by_product = Vec::with_capacity(per_product.len());
     for (p, n) in &per_product {
         let name = match names.get(p) {
@@ -159,7 +154,7 @@ pub async fn show(State(s): State<AppState>, CurrentUser(session): CurrentUser) 
         .into_iter()
         .map(|i| ImportRow {
             at: view::time(Some(i.finished_at)),
-            product: names.get(&i.product).cloned().unwrap_or_else(|| format!("product {}", i.product.0)),
+            product: super::lookup::product_name(&names, i.product),
             scan_type: i.scan_type,
             file: i.file_name.unwrap_or_default(),
             kind: i.kind,

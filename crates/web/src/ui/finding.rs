@@ -1,7 +1,7 @@
 //! `/findings/{id}`: every field of a finding, its history, its tickets with their changelogs,
 //! and "Push to Integrators" (the API's push, `api::push::queue`).
 
-use super::error::{UiError, UiResult, render};
+use super::error::{UiResult, render};
 use super::layout::Layout;
 use super::session::CurrentUser;
 use super::view::{self, TicketView};
@@ -37,6 +37,10 @@ struct FindingPage {
     severity_class: &'static str,
     status: &'static str,
     product: String,
+    /// Product → engagement → test, each (id, name), for the breadcrumbs.
+    product_id: i64,
+    engagement: (i64, String),
+    test: (i64, String),
     fields: Vec<(&'static str, String)>,
     texts: Vec<(&'static str, String)>,
     endpoints: Vec<String>,
@@ -44,15 +48,13 @@ struct FindingPage {
     history: Vec<HistoryView>,
     can_push: bool,
     notice: Option<Notice>,
+    /// (value, label, current) of every status, for the triage form (writers).
+    statuses: Vec<(&'static str, &'static str, bool)>,
 }
 
 /// A finding's id from the path; anything else is a clear 400, not a panic.
 fn finding_id(raw: &str) -> UiResult<FindingId> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .map(FindingId)
-        .ok_or_else(|| UiError::bad_request(format!("'{raw}' is not a finding id")))
+    super::lookup::path_id(raw, "finding").map(FindingId)
 }
 
 pub async fn detail(State(s): State<AppState>, CurrentUser(session): CurrentUser, Path(raw): Path<String>) -> UiResult<Html<String>> {
@@ -74,6 +76,31 @@ pub async fn push(State(s): State<AppState>, CurrentUser(session): CurrentUser, 
     page(&s, &session, id, Some(notice)).await
 }
 
+/// Triage: sets the finding's status through the API's change of a finding (history, tickets
+/// follow), then shows it again.
+pub async fn set_status(
+    State(s): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path(raw): Path<String>,
+    form: Result<axum::Form<StatusForm>, axum::extract::rejection::FormRejection>,
+) -> UiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let id = finding_id(&raw)?;
+    let axum::Form(form) = form.map_err(|e| super::error::UiError::bad_request(e.body_text()))?;
+    let status = domain::Status::parse(form.status.trim()).map_err(|e| super::error::UiError::bad_request(format!("status: {e}")))?;
+    let mut tx = s.app.db().begin().await?;
+    let patch = domain::FindingPatch { status: Some(status), ..Default::default() };
+    api::findings::change(&mut tx, &session.actor, id, patch, None).await?;
+    tx.commit().await?;
+    Ok(axum::response::Redirect::to(&format!("/findings/{}", id.0)).into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct StatusForm {
+    #[serde(default)]
+    status: String,
+}
+
 async fn page(s: &AppState, session: &super::session::Session, id: FindingId, notice: Option<Notice>) -> UiResult<Html<String>> {
     let mut c = s.app.db().conn().await?;
     let f = api::findings::visible(&mut c, &session.actor, id, None).await?;
@@ -81,7 +108,7 @@ async fn page(s: &AppState, session: &super::session::Session, id: FindingId, no
     let engagement = store::engagements::get(&mut c, f.engagement).await?.name;
     let test = store::tests::get(&mut c, f.test).await?;
     let mut fields = fields(&f);
-    fields.push(("Engagement", engagement.to_string()));
+    fields.push(("Engagement", engagement.clone()));
     fields.push(("Test", format!("{} ({})", test.title, test.scan_type)));
     let mut tickets = super::findings::tickets_by_finding(&mut c, std::slice::from_ref(&f), true).await?;
     let history = history(&mut c, f.id).await?;
@@ -92,6 +119,9 @@ async fn page(s: &AppState, session: &super::session::Session, id: FindingId, no
         severity_class: view::severity_class(f.severity),
         status: f.status.label(),
         product,
+        product_id: f.product.0,
+        engagement: (f.engagement.0, engagement),
+        test: (f.test.0, test.title),
         fields,
         texts: texts(&f),
         endpoints: f.endpoints.iter().map(|e| e.to_string()).collect(),
@@ -99,6 +129,7 @@ async fn page(s: &AppState, session: &super::session::Session, id: FindingId, no
         history,
         can_push: session.actor.can(Action::Write, f.product),
         notice,
+        statuses: domain::Status::ALL.iter().map(|s| (s.as_str(), s.label(), *s == f.status)).collect(),
         title: f.title,
     };
     render(&page)

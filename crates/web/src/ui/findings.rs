@@ -13,9 +13,9 @@ use askama::Template;
 use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use domain::{Finding, FindingGroupId, FindingId, ProductId, Severity, Status, Visibility};
+use domain::{Finding, FindingGroupId, FindingId, ProductId, Severity, Status};
 use std::collections::HashMap;
-use store::{AsConn, PageRequest, findings, products};
+use store::{AsConn, findings, products};
 
 pub struct Choice {
     pub value: String,
@@ -96,7 +96,7 @@ pub async fn list(
     let (params, errors) = Params::parse(uri.query().unwrap_or(""));
     let vis = session.actor.visibility();
     let mut c = s.app.db().conn().await?;
-    let products = visible_products(&mut c, &vis).await?;
+    let products = super::lookup::visible_products(&mut c, &vis).await?;
     let found = if errors.is_empty() {
         findings::list(&mut c, &params.filter(), &vis, params.page()).await?
     } else {
@@ -170,12 +170,6 @@ async fn scope(c: &mut impl AsConn, actor: &domain::Actor, params: &Params) -> s
         });
     }
     Ok(out)
-}
-
-/// The products the user may see, by name (for the product filter and the Product column).
-async fn visible_products(c: &mut impl AsConn, vis: &Visibility) -> store::Result<Vec<(ProductId, String)>> {
-    let page = products::list(c, &products::Filter::default(), vis, PageRequest::new(Some(PageRequest::MAX_LIMIT), None)).await?;
-    Ok(page.results.into_iter().map(|p| (p.id, p.name)).collect())
 }
 
 async fn table(

@@ -12,9 +12,8 @@ use askama::Template;
 use axum::extract::{OriginalUri, Path, State};
 use axum::response::Html;
 use domain::tracker::Subject;
-use domain::{FindingGroupId, ProductId};
-use std::collections::HashMap;
-use store::{PageRequest, groups, products};
+use domain::FindingGroupId;
+use store::{PageRequest, groups};
 
 pub struct GroupRow {
     pub id: i64,
@@ -63,12 +62,7 @@ async fn page(s: &AppState, session: &super::session::Session, offset: i64, noti
     let found = groups::list(&mut c, &Default::default(), &vis, req).await?;
     let ids: Vec<FindingGroupId> = found.results.iter().map(|g| g.id).collect();
     let mut tickets = api::tickets::for_groups(&mut c, &ids).await?;
-    let names: HashMap<ProductId, String> = products::list(&mut c, &Default::default(), &vis, PageRequest::new(Some(PageRequest::MAX_LIMIT), None))
-        .await?
-        .results
-        .into_iter()
-        .map(|p| (p.id, p.name))
-        .collect();
+    let names = super::lookup::product_names(&mut c, &vis).await?;
     let shown = found.results.len() as i64;
     let rows = found
         .results
@@ -78,7 +72,7 @@ async fn page(s: &AppState, session: &super::session::Session, offset: i64, noti
             severity: g.severity.label(),
             severity_class: view::severity_class(g.severity),
             status: g.status.label(),
-            product: names.get(&g.product).cloned().unwrap_or_else(|| format!("product {}", g.product.0)),
+            product: super::lookup::product_name(&names, g.product),
             findings: g.finding_count,
             tickets: tickets.remove(&g.id).unwrap_or_default().into_iter().map(|t| view::ticket(t, false)).collect(),
             name: g.name,
@@ -99,12 +93,7 @@ async fn page(s: &AppState, session: &super::session::Session, offset: i64, noti
 }
 
 pub async fn push(State(s): State<AppState>, CurrentUser(session): CurrentUser, Path(raw): Path<String>) -> UiResult<Html<String>> {
-    let id = raw
-        .parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .map(FindingGroupId)
-        .ok_or_else(|| UiError::bad_request(format!("'{raw}' is not a finding group id")))?;
+    let id = FindingGroupId(super::lookup::path_id(&raw, "finding group")?);
     {
         let mut c = s.app.db().conn().await?;
         api::groups::visible(&mut c, &session.actor, id).await?;

@@ -10,7 +10,7 @@ use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use domain::{Action, Severity};
-use store::{PageRequest, products};
+use store::products;
 
 pub struct Choice {
     pub value: String,
@@ -47,12 +47,11 @@ struct ImportDone {
 /// The products the user may import into (writer role).
 async fn writable_products(s: &AppState, session: &Session) -> UiResult<Vec<Choice>> {
     let mut c = s.app.db().conn().await?;
-    let all = products::list(&mut c, &Default::default(), &session.actor.visibility(), PageRequest::new(Some(PageRequest::MAX_LIMIT), None)).await?;
+    let all = super::lookup::visible_products(&mut c, &session.actor.visibility()).await?;
     Ok(all
-        .results
         .into_iter()
-        .filter(|p| session.actor.can(Action::Write, p.id))
-        .map(|p| Choice { value: p.name.clone(), label: p.name })
+        .filter(|(id, _)| session.actor.can(Action::Write, *id))
+        .map(|(_, name)| Choice { value: name.clone(), label: name })
         .collect())
 }
 

@@ -13,10 +13,10 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use domain::tracker::{Subject, Vendor};
-use domain::{InstanceId, MappingId, ProductId};
+use domain::{InstanceId, MappingId};
 use serde::Deserialize;
 use std::collections::HashMap;
-use store::{PageRequest, assignments, instances, mappings, products, push_errors};
+use store::{PageRequest, assignments, instances, mappings, push_errors};
 
 pub struct InstanceRow {
     pub icon: &'static str,
@@ -59,12 +59,7 @@ pub async fn overview(State(s): State<AppState>, CurrentUser(session): CurrentUs
     let maps = mappings::list(&mut c, None).await?;
     let errors = push_errors::counts(&mut c).await?;
     let assigns = assignments::list(&mut c, &Default::default()).await?;
-    let names: HashMap<ProductId, String> = products::list(&mut c, &Default::default(), &session.actor.visibility(), PageRequest::new(Some(PageRequest::MAX_LIMIT), None))
-        .await?
-        .results
-        .into_iter()
-        .map(|p| (p.id, p.name))
-        .collect();
+    let names = super::lookup::product_names(&mut c, &session.actor.visibility()).await?;
     let by_instance: HashMap<InstanceId, (&str, Vendor)> = insts.iter().map(|i| (i.id, (i.label.as_str(), i.vendor))).collect();
     let mapping_label: HashMap<MappingId, String> = maps
         .iter()
@@ -106,7 +101,7 @@ pub async fn overview(State(s): State<AppState>, CurrentUser(session): CurrentUs
             .iter()
             .map(|a| AssignmentRow {
                 mapping: mapping_label.get(&a.mapping).cloned().unwrap_or_default(),
-                product: names.get(&a.product).cloned().unwrap_or_else(|| format!("product {}", a.product.0)),
+                product: super::lookup::product_name(&names, a.product),
                 engagement: a.engagement.and_then(|e| engagement_names.get(&e).cloned()).unwrap_or_default(),
                 push_mode: a.push_mode.as_str(),
             })
@@ -149,7 +144,7 @@ pub struct ErrorsQuery {
 }
 
 fn mapping_id(raw: &str) -> UiResult<MappingId> {
-    raw.parse::<i64>().ok().filter(|n| *n > 0).map(MappingId).ok_or_else(|| UiError::bad_request(format!("'{raw}' is not a mapping id")))
+    super::lookup::path_id(raw, "mapping").map(MappingId)
 }
 
 pub async fn errors(
@@ -202,7 +197,7 @@ fn back_to_errors(mapping: MappingId, retried: usize) -> Response {
 }
 
 pub async fn retry(State(s): State<AppState>, CurrentUser(session): CurrentUser, Path(raw): Path<String>) -> UiResult<Response> {
-    let id = raw.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| UiError::bad_request(format!("'{raw}' is not an error id")))?;
+    let id = super::lookup::path_id(&raw, "push error")?;
     let mut tx = s.app.db().begin().await?;
     let mapping = retry_one(&mut tx, &session.actor, id).await?;
     tx.commit().await?;

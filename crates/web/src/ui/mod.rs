@@ -3,8 +3,8 @@
 //! session. One module per page area; views (`view`) turn domain values into what templates
 //! show, so that templates hold no logic worth testing.
 //!
-//! Every page works without JavaScript (plain links and forms); htmx only swaps the findings
-//! table in place when filters change.
+//! Every page works without JavaScript (plain links and forms); htmx swaps the findings table
+//! in place when filters change, and uploads reports with a progress bar (`assets/app.js`).
 
 mod assets;
 mod auth;
@@ -19,6 +19,7 @@ mod groups;
 mod import;
 mod integrations;
 mod layout;
+mod lookup;
 mod products;
 mod session;
 mod view;
@@ -42,8 +43,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/findings", get(findings::list))
         .route("/findings/push", post(bulk::push))
         .route("/findings/status", post(bulk::set_status))
+        .route("/findings/group", post(bulk::group))
         .route("/findings/{id}", get(finding::detail))
         .route("/findings/{id}/push", post(finding::push))
+        .route("/findings/{id}/status", post(finding::set_status))
         // Reports are larger than forms: the import endpoints' upload limit applies.
         .route("/import", get(import::show).post(import::upload).layer(DefaultBodyLimit::max(state.max_upload_bytes)))
         .route("/finding-groups", get(groups::list))

@@ -1,7 +1,7 @@
 //! `/products` and `/products/{id}`: the Product → Engagement → Test hierarchy the user may see,
 //! with open findings by severity; every level links to the findings list filtered to it.
 
-use super::error::{UiError, UiResult, render};
+use super::error::{UiResult, render};
 use super::layout::Layout;
 use super::session::CurrentUser;
 use super::view;
@@ -95,12 +95,7 @@ struct ProductPage {
 }
 
 pub async fn detail(State(s): State<AppState>, CurrentUser(session): CurrentUser, Path(raw): Path<String>) -> UiResult<Html<String>> {
-    let id = raw
-        .parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .map(ProductId)
-        .ok_or_else(|| UiError::bad_request(format!("'{raw}' is not a product id")))?;
+    let id = ProductId(super::lookup::path_id(&raw, "product")?);
     let actor = &session.actor;
     let mut c = s.app.db().conn().await?;
     let p = api::visible_product(&mut c, actor, id, None).await?;

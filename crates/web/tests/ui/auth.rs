@@ -137,6 +137,9 @@ async fn assets_headers_and_missing_pages(t: TestDb) {
     assert_eq!(js.headers.get("cache-control").unwrap(), "public, max-age=31536000, immutable");
     let css = anon.get("/assets/app.css").await;
     assert!(css.ok().contains(".sev-critical"));
+    let js = anon.get("/assets/app.js").await;
+    assert!(js.ok().contains("htmx:xhr:progress"));
+    assert_eq!(js.headers.get("cache-control").unwrap(), "public, max-age=31536000, immutable");
     assert_eq!(css.headers.get("content-type").unwrap(), "text/css; charset=utf-8");
 
     let b = Browser::logged_in(&ui, "alice").await;

@@ -12,7 +12,8 @@ store::both_backends!(
     product_roles_limit_what_is_seen,
     detail_and_push,
     bulk_push_from_the_list,
-    bulk_status_change
+    bulk_status_change,
+    bulk_group
 );
 
 /// The order in which titles appear on a page.
@@ -192,7 +193,22 @@ async fn detail_and_push(t: TestDb) {
     ] {
         assert!(body.contains(want), "{want} missing from {body}");
     }
+    let crumbs = format!(
+        r#"<a href="/products/{}">Shop</a> › <a href="/findings?engagement={}">CI</a> › <a href="/findings?test={}">Semgrep</a>"#,
+        shop.product.id.0, shop.test.engagement.0, shop.test.id.0
+    );
+    assert!(body.contains(&crumbs), "Products → Engagement → Test: {body}");
     assert!(!body.contains("ghp_secret_never_shown"));
+
+    // Triage: the status changes, with history, and the page shows it.
+    let r = b.post(&format!("/findings/{}/status", f.id.0), &[("csrf", page.csrf().as_str()), ("status", "in_progress")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let again = b.get(&format!("/findings/{}", f.id.0)).await;
+    assert!(again.ok().contains("· In Progress ·"), "{}", again.body);
+    assert!(again.body.contains(r#"<option value="in_progress" selected>"#));
+    let r = b.post(&format!("/findings/{}/status", f.id.0), &[("csrf", page.csrf().as_str()), ("status", "done-ish")]).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("status:"), "{}", r.body);
 
     // Push: the same queueing as the API's push endpoint.
     let csrf = page.csrf();
@@ -214,6 +230,9 @@ async fn detail_and_push(t: TestDb) {
     let r = rb.post(&format!("/findings/{}/push", f.id.0), &[("csrf", &page.csrf())]).await;
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(r.body.contains("writer role"), "{}", r.body);
+    assert!(!page.body.contains(&format!(r#"action="/findings/{}/status""#, f.id.0)), "no triage form for readers");
+    let r = rb.post(&format!("/findings/{}/status", f.id.0), &[("csrf", &page.csrf()), ("status", "closed")]).await;
+    assert_eq!(r.status, 403, "{}", r.body);
 }
 
 async fn bulk_push_from_the_list(t: TestDb) {
@@ -310,4 +329,37 @@ async fn bulk_status_change(t: TestDb) {
     let r4 = b.post("/findings/status", &[("csrf", csrf.as_str()), ("finding", a.as_str()), ("status", "fixed-ish")]).await;
     assert_eq!(r4.status, 400);
     assert!(r4.body.contains("status:"), "{}", r4.body);
+}
+
+async fn bulk_group(t: TestDb) {
+    let ui = Ui::start(t).await;
+    let wanda = ui.user("wanda", None).await;
+    let shop = ui.world("Shop").await;
+    ui.member(shop.product.id, wanda, Role::Writer).await;
+    let f = ui.findings(&shop.test, vec![json!({"title": "A", "severity": "high"}), json!({"title": "B", "severity": "low"}), json!({"title": "C", "severity": "low"})]).await;
+    let other_test = {
+        let mut c = ui.t.db.conn().await.unwrap();
+        store::tests::create(&mut c, serde_json::from_value(json!({"engagement": shop.test.engagement, "title": "Snyk", "scan_type": "Snyk Scan"})).unwrap()).await.unwrap()
+    };
+    let elsewhere = ui.findings(&other_test, vec![json!({"title": "D", "severity": "low"})]).await.remove(0);
+    let b = Browser::logged_in(&ui, "wanda").await;
+    let list = b.get("/findings").await;
+    assert!(list.ok().contains(r#"formaction="/findings/group""#));
+    let csrf = list.csrf();
+    let (a, c2, d) = (f[0].id.0.to_string(), f[1].id.0.to_string(), elsewhere.id.0.to_string());
+
+    let r = b.post("/findings/group", &[("csrf", csrf.as_str()), ("finding", a.as_str()), ("finding", c2.as_str()), ("group", "lodash")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let to = r.location.clone().unwrap();
+    assert!(to.starts_with("/findings?finding_group="), "{to}");
+    let page = b.get(&to).await;
+    assert!(page.ok().contains("Only group lodash") && page.body.contains("of 2 findings"), "{}", page.body);
+
+    // One test per group; a name is needed.
+    let r = b.post("/findings/group", &[("csrf", csrf.as_str()), ("finding", a.as_str()), ("finding", d.as_str()), ("group", "mixed")]).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("not to this group"), "{}", r.body);
+    let r = b.post("/findings/group", &[("csrf", csrf.as_str()), ("finding", a.as_str()), ("group", "  ")]).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("Name the group"), "{}", r.body);
 }
