@@ -56,6 +56,9 @@ module.exports = async () => {
   process.env.VULNBRIDGE_E2E_URL = `http://127.0.0.1:${port}`;
   process.env.VULNBRIDGE_E2E_ADMIN = login('admin');
   process.env.VULNBRIDGE_E2E_READER = login('alice');
+  const github = out.match(/GitHub\s+(http:\/\/\S+) \(simulated/);
+  if (!github) throw new Error(`no GitHub simulator address in the demo's output:\n${out}`);
+  process.env.VULNBRIDGE_E2E_GITHUB = github[1];
   fs.writeFileSync(path.join(dir, 'pid'), String(child.pid));
   process.env.VULNBRIDGE_E2E_DIR = dir;
   globalThis.__vulnbridge = child;
