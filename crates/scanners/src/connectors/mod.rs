@@ -118,6 +118,39 @@ pub type FindingSink = tokio::sync::mpsc::Sender<Vec<NewFinding>>;
 /// Findings per batch sent to the sink.
 pub const BATCH: usize = 500;
 
+/// Findings waiting to be sent to the sink in batches of [`BATCH`], and how many were sent.
+pub(crate) struct Batcher<'a> {
+    sink: &'a FindingSink,
+    buf: Vec<NewFinding>,
+    pub sent: u64,
+}
+
+impl<'a> Batcher<'a> {
+    pub fn new(sink: &'a FindingSink) -> Batcher<'a> {
+        Batcher { sink, buf: Vec::new(), sent: 0 }
+    }
+
+    /// Adds a finding, sending a full batch; false when the sink is closed (the import stopped).
+    pub async fn push(&mut self, f: NewFinding) -> bool {
+        self.buf.push(f);
+        if self.buf.len() >= BATCH { self.flush().await } else { true }
+    }
+
+    /// Sends what is waiting; false when the sink is closed.
+    pub async fn flush(&mut self) -> bool {
+        if self.buf.is_empty() {
+            return true;
+        }
+        let batch = std::mem::take(&mut self.buf);
+        let n = batch.len() as u64;
+        if self.sink.send(batch).await.is_err() {
+            return false;
+        }
+        self.sent += n;
+        true
+    }
+}
+
 /// One tool's API client, bound to a connector's setup.
 #[async_trait]
 pub trait ScannerApi: Send + Sync {

@@ -10,10 +10,10 @@
 use super::BurpSuite;
 use super::map::{ISSUE_FIELDS, finding};
 use crate::Context;
-use crate::connectors::{BATCH, FindingSink, PullMode, Pulled};
+use crate::connectors::{Batcher, FindingSink, PullMode, Pulled};
 use chrono::DateTime;
 use domain::connector::Record;
-use domain::{NewFinding, TestId};
+use domain::TestId;
 use outbound::CallError;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -50,38 +50,6 @@ struct ScanIssues {
 #[derive(Deserialize)]
 struct IssuePage {
     issues: Option<Vec<Value>>,
-}
-
-/// Findings waiting to be sent, and how many were.
-struct Out<'a> {
-    sink: &'a FindingSink,
-    buf: Vec<NewFinding>,
-    sent: u64,
-}
-
-impl Out<'_> {
-    /// False when the sink is closed (the import stopped).
-    async fn push(&mut self, f: NewFinding) -> bool {
-        self.buf.push(f);
-        if self.buf.len() >= BATCH {
-            self.flush().await
-        } else {
-            true
-        }
-    }
-
-    async fn flush(&mut self) -> bool {
-        if self.buf.is_empty() {
-            return true;
-        }
-        let batch = std::mem::take(&mut self.buf);
-        let n = batch.len() as u64;
-        if self.sink.send(batch).await.is_err() {
-            return false;
-        }
-        self.sent += n;
-        true
-    }
 }
 
 impl BurpSuite {
@@ -133,11 +101,7 @@ impl BurpSuite {
             "query ScanIssues($scan: ID!, $start: Int!, $count: Int!) {{ scan(id: $scan) {{ issues(start: $start, count: $count) {{ {ISSUE_FIELDS} }} }} }}"
         );
         let ctx = Context::new(TestId(0));
-        let mut out = Out {
-            sink,
-            buf: Vec::new(),
-            sent: 0,
-        };
+        let mut out = Batcher::new(sink);
         let mut start = 0usize;
         loop {
             let what = format!(

@@ -11,7 +11,7 @@
 use super::CheckmarxOne;
 use super::api::{Results, Scans};
 use crate::Context;
-use crate::connectors::{BATCH, FindingSink, PullMode, Pulled};
+use crate::connectors::{Batcher, FindingSink, PullMode, Pulled};
 use crate::formats::checkmarx_one::{CxResult, result_finding};
 use crate::formats::common::finding::fit_to_domain;
 use domain::connector::Record;
@@ -21,38 +21,6 @@ use serde_json::Value;
 
 /// Results asked for per page (the API allows up to 10,000).
 pub const PAGE: u64 = 1000;
-
-/// Findings waiting to be sent, and how many were.
-struct Out<'a> {
-    sink: &'a FindingSink,
-    buf: Vec<NewFinding>,
-    sent: u64,
-}
-
-impl Out<'_> {
-    /// False when the sink is closed (the import stopped).
-    async fn push(&mut self, f: NewFinding) -> bool {
-        self.buf.push(f);
-        if self.buf.len() >= BATCH {
-            self.flush().await
-        } else {
-            true
-        }
-    }
-
-    async fn flush(&mut self) -> bool {
-        if self.buf.is_empty() {
-            return true;
-        }
-        let batch = std::mem::take(&mut self.buf);
-        let n = batch.len() as u64;
-        if self.sink.send(batch).await.is_err() {
-            return false;
-        }
-        self.sent += n;
-        true
-    }
-}
 
 /// One result as a finding. Its parser id (the result hash; for SCA the vulnerability and
 /// package) is unique within a project, so the project makes it unique within the connector.
@@ -124,11 +92,7 @@ impl CheckmarxOne {
         }
 
         let ctx = Context::new(TestId(0));
-        let mut out = Out {
-            sink,
-            buf: Vec::new(),
-            sent: 0,
-        };
+        let mut out = Batcher::new(sink);
         let mut seen: u64 = 0;
         let mut page: u64 = 0;
         loop {

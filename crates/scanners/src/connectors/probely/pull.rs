@@ -10,7 +10,7 @@
 
 use super::Probely;
 use crate::Context;
-use crate::connectors::{BATCH, FindingSink, PullMode, Pulled};
+use crate::connectors::{Batcher, FindingSink, PullMode, Pulled};
 use crate::formats::common::finding::fit_to_domain;
 use crate::formats::probely::{Finding, finding};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -22,38 +22,6 @@ use std::collections::HashSet;
 
 /// Findings asked for per page.
 pub const PAGE: u64 = 100;
-
-/// Findings waiting to be sent, and how many were.
-struct Out<'a> {
-    sink: &'a FindingSink,
-    buf: Vec<NewFinding>,
-    sent: u64,
-}
-
-impl Out<'_> {
-    /// False when the sink is closed (the import stopped).
-    async fn push(&mut self, f: NewFinding) -> bool {
-        self.buf.push(f);
-        if self.buf.len() >= BATCH {
-            self.flush().await
-        } else {
-            true
-        }
-    }
-
-    async fn flush(&mut self) -> bool {
-        if self.buf.is_empty() {
-            return true;
-        }
-        let batch = std::mem::take(&mut self.buf);
-        let n = batch.len() as u64;
-        if self.sink.send(batch).await.is_err() {
-            return false;
-        }
-        self.sent += n;
-        true
-    }
-}
 
 /// The cursor's text: `changed` as Probely writes it.
 pub fn cursor_text(t: DateTime<Utc>) -> String {
@@ -108,11 +76,7 @@ impl Probely {
         };
         let path = format!("targets/{target}/findings/");
         let ctx = Context::new(TestId(0));
-        let mut out = Out {
-            sink,
-            buf: Vec::new(),
-            sent: 0,
-        };
+        let mut out = Batcher::new(sink);
         let mut newest = since;
         let mut seen: HashSet<String> = HashSet::new();
         let mut page = 1u64;

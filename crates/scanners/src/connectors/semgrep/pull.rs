@@ -8,44 +8,12 @@
 use super::Semgrep;
 use super::map::map;
 use crate::Context;
-use crate::connectors::{BATCH, FindingSink, PullMode, Pulled};
+use crate::connectors::{Batcher, FindingSink, PullMode, Pulled};
 use chrono::{DateTime, Utc};
 use domain::connector::Record;
-use domain::{NewFinding, TestId};
+use domain::TestId;
 use outbound::CallError;
 use std::collections::HashSet;
-
-/// Findings waiting to be sent, and how many were.
-struct Out<'a> {
-    sink: &'a FindingSink,
-    buf: Vec<NewFinding>,
-    sent: u64,
-}
-
-impl Out<'_> {
-    /// False when the sink is closed (the import stopped).
-    async fn push(&mut self, f: NewFinding) -> bool {
-        self.buf.push(f);
-        if self.buf.len() >= BATCH {
-            self.flush().await
-        } else {
-            true
-        }
-    }
-
-    async fn flush(&mut self) -> bool {
-        if self.buf.is_empty() {
-            return true;
-        }
-        let batch = std::mem::take(&mut self.buf);
-        let n = batch.len() as u64;
-        if self.sink.send(batch).await.is_err() {
-            return false;
-        }
-        self.sent += n;
-        true
-    }
-}
 
 /// The cursor's text: epoch seconds with microseconds, as `since` takes them.
 pub fn cursor_text(t: DateTime<Utc>) -> String {
@@ -84,11 +52,7 @@ impl Semgrep {
             PullMode::Since(c) => Some(parse_cursor(c)?),
         };
         let ctx = Context::new(TestId(0));
-        let mut out = Out {
-            sink,
-            buf: Vec::new(),
-            sent: 0,
-        };
+        let mut out = Batcher::new(sink);
         let mut newest: Option<DateTime<Utc>> = None;
         let mut seen: HashSet<u64> = HashSet::new();
         for issue_type in &self.issue_types {
