@@ -1,6 +1,7 @@
 //! What every simulator shares: serving, fault injection, request counting, sliding-window
 //! rate limits and the webhook outbox.
 
+pub mod control;
 mod faults;
 pub mod graphql;
 mod log;

@@ -3,7 +3,6 @@
 //! issues fixed, mark an issue false positive).
 
 use super::{BurpSim, Sh};
-use crate::common::Fault;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -21,29 +20,6 @@ pub async fn state(State(sh): State<Sh>) -> Response {
         )
             .into_response(),
     }
-}
-
-pub async fn faults(State(sh): State<Sh>) -> Response {
-    Json(sh.faults.pending()).into_response()
-}
-
-pub async fn add_fault(State(sh): State<Sh>, Json(fault): Json<Fault>) -> Response {
-    sh.faults.push(fault);
-    (StatusCode::CREATED, Json(sh.faults.pending())).into_response()
-}
-
-pub async fn clear_faults(State(sh): State<Sh>) -> Response {
-    sh.faults.clear();
-    StatusCode::NO_CONTENT.into_response()
-}
-
-pub async fn requests(State(sh): State<Sh>) -> Response {
-    Json(json!({ "counts": sh.requests.counts(), "total": sh.requests.total() })).into_response()
-}
-
-pub async fn reset_requests(State(sh): State<Sh>) -> Response {
-    sh.requests.reset();
-    StatusCode::NO_CONTENT.into_response()
 }
 
 #[derive(Deserialize)]

@@ -18,16 +18,7 @@ pub fn router(shared: Sh) -> Router {
     Router::new()
         .route("/graphql/v1", post(graphql::handle))
         .route("/_sim/state", get(control::state))
-        .route(
-            "/_sim/faults",
-            get(control::faults)
-                .post(control::add_fault)
-                .delete(control::clear_faults),
-        )
-        .route(
-            "/_sim/requests",
-            get(control::requests).delete(control::reset_requests),
-        )
+        .merge(crate::common::control::faults_and_requests(shared.faults.clone(), shared.requests.clone()))
         .route("/_sim/cut", post(control::cut).delete(control::clear_cut))
         .route("/_sim/sites", post(control::add_site))
         .route("/_sim/sites/{id}", delete(control::remove_site))

@@ -29,16 +29,7 @@ pub fn router(shared: Sh) -> Router {
             "/_sim/limits",
             get(control::limits).post(control::set_limits),
         )
-        .route(
-            "/_sim/faults",
-            get(control::faults)
-                .post(control::add_fault)
-                .delete(control::clear_faults),
-        )
-        .route(
-            "/_sim/requests",
-            get(control::requests).delete(control::reset_requests),
-        )
+        .merge(crate::common::control::faults_and_requests(shared.faults.clone(), shared.requests.clone()))
         .route("/_sim/cut", post(control::cut).delete(control::clear_cut))
         .route("/_sim/projects", post(control::add_project))
         .route("/_sim/projects/{id}", delete(control::remove_project))

@@ -21,16 +21,7 @@ pub fn router(shared: Sh) -> Router {
         .route("/rest/orgs/{org_id}/projects", get(api::projects))
         .route("/rest/orgs/{org_id}/issues", get(api::issues))
         .route("/_sim/state", get(control::state))
-        .route(
-            "/_sim/faults",
-            get(control::faults)
-                .post(control::add_fault)
-                .delete(control::clear_faults),
-        )
-        .route(
-            "/_sim/requests",
-            get(control::requests).delete(control::reset_requests),
-        )
+        .merge(crate::common::control::faults_and_requests(shared.faults.clone(), shared.requests.clone()))
         .route(
             "/_sim/limits",
             get(control::limits).post(control::set_limits),

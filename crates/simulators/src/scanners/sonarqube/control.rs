@@ -2,7 +2,6 @@
 //! issue index.
 
 use super::Sh;
-use crate::common::Fault;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -20,29 +19,6 @@ pub async fn state(State(sh): State<Sh>) -> Response {
         )
             .into_response(),
     }
-}
-
-pub async fn faults(State(sh): State<Sh>) -> Response {
-    Json(sh.faults.pending()).into_response()
-}
-
-pub async fn add_fault(State(sh): State<Sh>, Json(fault): Json<Fault>) -> Response {
-    sh.faults.push(fault);
-    (StatusCode::CREATED, Json(sh.faults.pending())).into_response()
-}
-
-pub async fn clear_faults(State(sh): State<Sh>) -> Response {
-    sh.faults.clear();
-    StatusCode::NO_CONTENT.into_response()
-}
-
-pub async fn requests(State(sh): State<Sh>) -> Response {
-    Json(json!({ "counts": sh.requests.counts(), "total": sh.requests.total() })).into_response()
-}
-
-pub async fn reset_requests(State(sh): State<Sh>) -> Response {
-    sh.requests.reset();
-    StatusCode::NO_CONTENT.into_response()
 }
 
 /// The simulated rate limit: at most `limit` API requests per `per_seconds` (none when absent).
