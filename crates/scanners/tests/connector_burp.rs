@@ -448,31 +448,3 @@ async fn a_closed_sink_stops_the_pull() {
     // It stopped early: not every page was asked for.
     assert!(sim.requests().total() < 1 + 1 + 4);
 }
-
-/// A benchmark-sized pull: `cargo test --release -p vulnbridge-scanners --test connector_burp -- --ignored`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "100,000 findings: run by hand"]
-async fn pulls_a_hundred_thousand_findings() {
-    let sim = BurpSim::generate("127.0.0.1:0".parse().unwrap(), 1, 100_000)
-        .await
-        .unwrap();
-    let api = api(&sim);
-    let r = record(&api.discover().await.unwrap()[0]);
-    let started = std::time::Instant::now();
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<NewFinding>>(4);
-    let counter = tokio::spawn(async move {
-        let mut n = 0usize;
-        while let Some(batch) = rx.recv().await {
-            n += batch.len();
-        }
-        n
-    });
-    let pulled = api.pull(&r, PullMode::Full, &tx).await.unwrap();
-    drop(tx);
-    assert_eq!(counter.await.unwrap(), 100_000);
-    assert!(pulled.complete);
-    println!(
-        "BurpSim: 100,000 findings pulled in {:?}",
-        started.elapsed()
-    );
-}

@@ -50,7 +50,7 @@ pub async fn run(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
         out!("  {line}");
     }
     out!();
-    out!("  URL          {url}");
+    out!("  URL          {url}   (the web UI: log in below; the dashboard shows findings flowing from scanners to trackers)");
     out!("  API docs     {url}/api/openapi.json");
     for p in &people {
         out!("  login        {:<8} {:<22} {}", p.username, p.password, p.note);
