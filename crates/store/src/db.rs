@@ -83,6 +83,49 @@ pub fn redact_url(url: &str) -> String {
 }
 
 impl Db {
+    /// PostgreSQL: drops and recreates `schema` for a program that owns it (the demo), which
+    /// then connects with `DbOptions::pg_schema`. The schema is marked with `owner` as its
+    /// comment; a schema of that name without the mark is someone else's and is refused, so
+    /// that nothing but the owner's own data is ever dropped.
+    pub async fn recreate_own_schema(url: &str, schema: &str, owner: &str) -> Result<(), StoreError> {
+        let shown = redact_url(url);
+        let unavailable = |e: sqlx::Error| StoreError::Unavailable { url: shown.clone(), reason: describe_connect_error(&e) };
+        if !(url.starts_with("postgres:") || url.starts_with("postgresql:")) {
+            return Err(StoreError::Unavailable { url: shown, reason: "the URL must start with postgres://".into() });
+        }
+        if schema.is_empty() || !schema.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+            return Err(StoreError::Unavailable { url: shown, reason: format!("'{schema}' is not a plain schema name") });
+        }
+        let options = PgConnectOptions::from_str(url).map_err(unavailable)?;
+        let mut c = PgConnection::connect_with(&options).await.map_err(unavailable)?;
+        let mark: Option<Option<String>> = sqlx::query_scalar(
+            "SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = $1",
+        )
+        .bind(schema)
+        .fetch_optional(&mut c)
+        .await
+        .map_err(unavailable)?;
+        match mark {
+            Some(Some(m)) if m == owner => {
+                sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&mut c).await.map_err(unavailable)?;
+            }
+            Some(_) => {
+                return Err(StoreError::Unavailable {
+                    url: shown,
+                    reason: format!("schema {schema} exists and was not made by {owner}; refusing to drop it"),
+                });
+            }
+            None => {}
+        }
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut c).await.map_err(unavailable)?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("COMMENT ON SCHEMA {schema} IS '{}'", owner.replace('\'', "''"))))
+            .execute(&mut c)
+            .await
+            .map_err(unavailable)?;
+        let _ = c.close().await;
+        Ok(())
+    }
+
     /// Connects to `sqlite://path` or `postgres://…`, failing within `acquire_timeout` with an
     /// error that names the (redacted) URL and the cause.
     pub async fn connect(url: &str, opts: &DbOptions) -> Result<Db, StoreError> {

@@ -7,4 +7,5 @@ mod containers;
 mod findings;
 mod integrations;
 mod jobs;
+mod schemas;
 mod users;
