@@ -7,6 +7,7 @@ use store::{PageRequest, StoreError, groups, history};
 store::both_backends!(
     insert_many_keeps_order_and_fields,
     list_filters,
+    newest_seen_first,
     update_and_history,
     groups_follow_their_findings,
     big_batches_cross_statement_limits,
@@ -73,6 +74,46 @@ async fn insert_many_keeps_order_and_fields(t: TestDb) {
 
     let many = findings::get_many(&mut c, &[stored[2].id, FindingId(1), stored[0].id]).await.unwrap();
     assert_eq!(many.iter().map(|f| f.id).collect::<Vec<_>>(), [stored[0].id, stored[2].id]);
+}
+
+/// `-last_seen`: stored times and times read through the test's latest import sort together,
+/// pages follow that order, and filters still apply.
+async fn newest_seen_first(t: TestDb) {
+    let w = world(&t.db, "Seen").await;
+    let day = |d: i64| chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap().to_utc() + chrono::Duration::days(d);
+    let at = |title: &str, d: i64| {
+        let mut f = finding(&w.test, title, Severity::Medium);
+        f.last_seen = day(d);
+        f
+    };
+    let mut tx = t.db.begin().await.unwrap();
+    findings::insert_many(&mut tx, vec![at("Ten", 10), at("Thirty", 30), at("Twenty", 20)], findings::Seen::At).await.unwrap();
+    // Listed by an import on day 25: read as that import's time.
+    store::tests::set_last_import(&mut tx, w.test.id, day(25)).await.unwrap();
+    let mut listed = at("Listed on 25", 0);
+    listed.severity = Severity::Low;
+    findings::insert_many(&mut tx, vec![listed], findings::Seen::ByImport).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let list = |f: Filter, page: PageRequest| {
+        let db = t.db.clone();
+        async move {
+            let mut c = db.conn().await.unwrap();
+            let p = findings::list(&mut c, &f, &Visibility::All, page).await.unwrap();
+            (p.count, p.results.into_iter().map(|f| (f.title.to_string(), f.last_seen)).collect::<Vec<_>>())
+        }
+    };
+    let by_seen = Filter { ordering: Ordering::LastSeen, ..Default::default() };
+    let (count, all) = list(by_seen.clone(), PageRequest::default()).await;
+    assert_eq!(count, 4);
+    assert_eq!(
+        all,
+        [("Thirty".into(), day(30)), ("Listed on 25".into(), day(25)), ("Twenty".into(), day(20)), ("Ten".into(), day(10))]
+    );
+    let (count, page) = list(by_seen.clone(), PageRequest::new(Some(2), Some(1))).await;
+    assert_eq!((count, page.iter().map(|p| p.0.as_str()).collect::<Vec<_>>()), (4, vec!["Listed on 25", "Twenty"]));
+    let (count, medium) = list(Filter { severities: vec![Severity::Medium], ..by_seen }, PageRequest::default()).await;
+    assert_eq!((count, medium.iter().map(|p| p.0.as_str()).collect::<Vec<_>>()), (3, vec!["Thirty", "Twenty", "Ten"]));
 }
 
 async fn list_filters(t: TestDb) {
