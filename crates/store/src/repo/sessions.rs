@@ -95,3 +95,89 @@ pub async fn delete_expired(c: &mut impl AsConn) -> Result<u64> {
         .map(|r| r.rows_affected()))?;
     Ok(n)
 }
+
+/// How many failed logins a username may have in a window before its logins are refused for
+/// the rest of that window. Counting per username (whoever types it, known or not) stops
+/// password guessing against one account from many addresses; the cost is that someone who
+/// types a user's name wrongly on purpose can keep that user out of the web UI for a window
+/// (API tokens are unaffected, and an administrator can still reset the password).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoginThrottle {
+    pub max_failures: i64,
+    pub window: TimeDelta,
+}
+
+impl LoginThrottle {
+    /// What the web login uses: ten failures within 15 minutes.
+    pub const STANDARD: LoginThrottle = LoginThrottle { max_failures: 10, window: TimeDelta::minutes(15) };
+
+    /// Until when logins for a username with `failures` since `window_start` are refused, if
+    /// they are. Pure, so that the rule is tested apart from the database.
+    pub fn refused_until(&self, failures: i64, window_start: DateTime<Utc>, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let end = window_start + self.window;
+        (failures >= self.max_failures && at < end).then_some(end)
+    }
+}
+
+/// The key a username is counted under: trimmed and lower-cased, so that `Admin` and
+/// `admin ` share one count.
+fn login_key(username: &str) -> String {
+    username.trim().to_lowercase()
+}
+
+/// Until when logins for `username` are refused, if they are.
+pub async fn login_refused_until(c: &mut impl AsConn, username: &str, throttle: LoginThrottle) -> Result<Option<DateTime<Utc>>> {
+    let mut q = QueryBuf::new("SELECT failures, window_start FROM login_failures WHERE username = ");
+    q.bind(login_key(username));
+    let found: Option<(i64, DateTime<Utc>)> = q.fetch_optional(c).await?;
+    Ok(found.and_then(|(n, start)| throttle.refused_until(n, start, now())))
+}
+
+/// Counts a failed login for `username`: a new window starts when the last one is over.
+/// Windows long over are forgotten on the way, so made-up usernames do not pile up.
+pub async fn record_failed_login(c: &mut impl AsConn, username: &str, throttle: LoginThrottle) -> Result<()> {
+    let t = now();
+    let cutoff = t - throttle.window;
+    on_conn!(c, |conn| sqlx::query("DELETE FROM login_failures WHERE window_start < $1")
+        .bind(cutoff)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    on_conn!(c, |conn| sqlx::query(
+        "INSERT INTO login_failures (username, failures, window_start) VALUES ($1, 1, $2)
+         ON CONFLICT (username) DO UPDATE SET failures = login_failures.failures + 1"
+    )
+    .bind(login_key(username))
+    .bind(t)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// A successful login clears its username's count.
+pub async fn clear_failed_logins(c: &mut impl AsConn, username: &str) -> Result<()> {
+    on_conn!(c, |conn| sqlx::query("DELETE FROM login_failures WHERE username = $1")
+        .bind(login_key(username))
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refused_after_the_limit_until_the_window_ends() {
+        let th = LoginThrottle { max_failures: 3, window: TimeDelta::minutes(15) };
+        let start = DateTime::parse_from_rfc3339("2026-11-30T10:00:00Z").unwrap().to_utc();
+        let end = start + TimeDelta::minutes(15);
+        assert_eq!(th.refused_until(2, start, start + TimeDelta::minutes(1)), None, "under the limit");
+        assert_eq!(th.refused_until(3, start, start + TimeDelta::minutes(1)), Some(end));
+        assert_eq!(th.refused_until(50, start, end - TimeDelta::seconds(1)), Some(end));
+        assert_eq!(th.refused_until(50, start, end), None, "the window is over");
+        assert_eq!(login_key("  Admin "), "admin");
+    }
+}

@@ -4,7 +4,7 @@ use store::testing::TestDb;
 use store::users::{NewUser, UserChanges};
 use store::{PageRequest, StoreError, members, sessions, tokens, users};
 
-store::both_backends!(users_are_unique_case_insensitively, tokens_authenticate, memberships_shape_the_actor, sessions_live_and_end);
+store::both_backends!(users_are_unique_case_insensitively, tokens_authenticate, memberships_shape_the_actor, sessions_live_and_end, failed_logins_are_counted_per_username);
 
 fn new_user(name: &str, role: Option<Role>) -> NewUser {
     NewUser {
@@ -131,4 +131,28 @@ async fn sessions_live_and_end(t: TestDb) {
     sessions::delete(&mut c, "hash-1").await.unwrap();
     assert!(sessions::authenticate(&mut c, "hash-1", life).await.unwrap().is_none(), "logged out");
     sessions::delete(&mut c, "hash-1").await.unwrap();
+}
+
+async fn failed_logins_are_counted_per_username(t: TestDb) {
+    let th = sessions::LoginThrottle { max_failures: 3, window: chrono::TimeDelta::minutes(15) };
+    let mut c = t.db.conn().await.unwrap();
+    for _ in 0..2 {
+        sessions::record_failed_login(&mut c, "Mallory", th).await.unwrap();
+    }
+    assert_eq!(sessions::login_refused_until(&mut c, "mallory", th).await.unwrap(), None, "two of three");
+    sessions::record_failed_login(&mut c, " MALLORY", th).await.unwrap();
+    let until = sessions::login_refused_until(&mut c, "mallory", th).await.unwrap().expect("refused after three");
+    let left = until - store::now();
+    assert!(left > chrono::TimeDelta::minutes(14) && left <= chrono::TimeDelta::minutes(15), "{left}");
+    assert_eq!(sessions::login_refused_until(&mut c, "trent", th).await.unwrap(), None, "other usernames are not affected");
+    // A window already over: the next failure starts a new count.
+    let short = sessions::LoginThrottle { max_failures: 3, window: chrono::TimeDelta::milliseconds(-1) };
+    sessions::record_failed_login(&mut c, "mallory", short).await.unwrap();
+    assert_eq!(sessions::login_refused_until(&mut c, "mallory", th).await.unwrap(), None, "one failure in the new window");
+    sessions::clear_failed_logins(&mut c, "Mallory").await.unwrap();
+    for _ in 0..3 {
+        sessions::record_failed_login(&mut c, "trent", th).await.unwrap();
+    }
+    sessions::clear_failed_logins(&mut c, "Trent").await.unwrap();
+    assert_eq!(sessions::login_refused_until(&mut c, "trent", th).await.unwrap(), None, "a successful login clears the count");
 }

@@ -2,7 +2,8 @@
 //!
 //! A failed login says "wrong username or password" whether the user is unknown, inactive or
 //! the password is wrong, and takes as long either way (an unknown user is checked against a
-//! dummy hash). The login form is protected against login CSRF by a double-submit cookie: a
+//! dummy hash). Ten failures for one username within 15 minutes refuse its logins until the 15
+//! minutes are over (429, counted in the database so every replica agrees). The login form is protected against login CSRF by a double-submit cookie: a
 //! random value in a `SameSite=Strict` cookie scoped to `/login` that the form must repeat.
 
 use super::error::{UiError, UiResult, render};
@@ -20,12 +21,16 @@ use store::sessions::Lifetime;
 
 const LOGIN_COOKIE: &str = "vb_login";
 
+/// Failed logins a username may have before its logins are refused for a while (the rule
+/// and its trade-off: `store::sessions::LoginThrottle`).
+const THROTTLE: store::sessions::LoginThrottle = store::sessions::LoginThrottle::STANDARD;
+
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage {
     next: String,
     token: String,
-    error: Option<&'static str>,
+    error: Option<String>,
     assets: &'static str,
 }
 
@@ -47,7 +52,8 @@ pub async fn login_form(
     login_page(&s, next, None, StatusCode::OK)
 }
 
-fn login_page(s: &AppState, next: String, error: Option<&'static str>, status: StatusCode) -> UiResult<Response> {
+fn login_page(s: &AppState, next: String, error: Option<&str>, status: StatusCode) -> UiResult<Response> {
+    let error = error.map(str::to_owned);
     let token = secrets::random_hex::<32>();
     let page = render(&LoginPage { next, token: token.clone(), error, assets: super::assets::version() })?;
     let cookie = set_cookie(LOGIN_COOKIE, &token, "/login", "Strict", 3600, session::secure(s));
@@ -83,6 +89,13 @@ pub async fn login(
         );
     }
     let mut c = s.app.db().conn().await?;
+    if let Some(until) = store::sessions::login_refused_until(&mut c, &form.username, THROTTLE).await? {
+        let wait = (until - store::now()).num_minutes() + 1;
+        let message = format!("Too many failed logins for this username. Try again in {wait} minute{}.", if wait == 1 { "" } else { "s" });
+        let mut resp = login_page(&s, next, Some(&message), StatusCode::TOO_MANY_REQUESTS)?;
+        resp.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(wait as u64 * 60));
+        return Ok(resp);
+    }
     let found = store::users::credentials(&mut c, &form.username).await?;
     drop(c);
     let (user, hash) = match found {
@@ -94,6 +107,8 @@ pub async fn login(
         .await
         .map_err(crate::error::ApiError::internal)?;
     let Some(user) = user.filter(|_| ok) else {
+        let mut c = s.app.db().conn().await?;
+        store::sessions::record_failed_login(&mut c, &form.username, THROTTLE).await?;
         return login_page(&s, next, Some("Wrong username or password."), StatusCode::UNAUTHORIZED);
     };
 
@@ -106,6 +121,7 @@ pub async fn login(
     store::sessions::delete_expired(&mut tx).await?;
     store::sessions::create(&mut tx, &secrets::token::hash(&id), user.id, &secrets::random_hex::<32>(), Lifetime::default()).await?;
     store::users::record_login(&mut tx, user.id).await?;
+    store::sessions::clear_failed_logins(&mut tx, &form.username).await?;
     tx.commit().await?;
 
     let max_age = Lifetime::default().absolute.num_seconds();

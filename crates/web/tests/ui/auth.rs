@@ -4,7 +4,7 @@ use crate::harness::{Browser, PASSWORD, Ui};
 use domain::Role;
 use store::testing::TestDb;
 
-store::both_backends!(login_redirects_to_next, wrong_password_is_generic, csrf_is_required, logout_ends_the_session);
+store::both_backends!(login_redirects_to_next, wrong_password_is_generic, csrf_is_required, logout_ends_the_session, guessing_is_throttled);
 
 async fn login_redirects_to_next(t: TestDb) {
     let ui = Ui::start(t).await;
@@ -180,4 +180,28 @@ async fn https_sessions_are_secure(t: TestDb) {
         .find(|c| c.starts_with("vb_session="))
         .unwrap();
     assert!(session.contains("; Secure"), "{session}");
+}
+
+/// Ten wrong passwords for one username refuse its logins (even with the right password) for
+/// the rest of 15 minutes; other users log in as usual, and a success clears the count.
+async fn guessing_is_throttled(t: TestDb) {
+    let ui = Ui::start(t).await;
+    ui.user("alice", Some(Role::Reader)).await;
+    ui.user("bob", Some(Role::Reader)).await;
+    let b = ui.browser();
+    for i in 0..9 {
+        assert_eq!(b.login("bob", "wrong", "/").await.status, 401, "attempt {i}");
+    }
+    assert_eq!(b.login("bob", PASSWORD, "/").await.status, 303, "nine failures are still allowed");
+    let b = ui.browser();
+    for i in 0..10 {
+        assert_eq!(b.login("Alice", "wrong", "/").await.status, 401, "attempt {i}");
+    }
+    let r = b.login("alice", PASSWORD, "/").await;
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert!(r.body.contains("Too many failed logins for this username. Try again in 15 minutes."), "{}", r.body);
+    assert_eq!(r.headers.get("retry-after").unwrap(), "900");
+    // The count follows the username, not the browser.
+    assert_eq!(ui.browser().login("alice", PASSWORD, "/").await.status, 429);
+    Browser::logged_in(&ui, "bob").await;
 }
