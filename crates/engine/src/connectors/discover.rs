@@ -26,7 +26,8 @@ async fn product_for(c: &mut impl AsConn, found: &DiscoveredRecord) -> anyhow::R
     if let Some(p) = products::get_by_name(c, name.trim()).await? {
         return Ok(p.id);
     }
-    let p = products::create(
+    // Two connectors discovering the same name at once get one product.
+    let p = products::get_or_create(
         c,
         NewProduct { name: Name::parse("name", &name)?, description: Some("Made by a connector's auto-map.".into()), product_type: None, business_criticality: None, tags: vec![] },
     )

@@ -69,7 +69,7 @@ async fn product_for(c: &mut impl AsConn, actor: &Actor, target: &Target, opts: 
                 Some(ptn) => Some(match product_types::get_by_name(c, ptn.trim()).await? {
                     Some(pt) => pt.id,
                     None => {
-                        product_types::create(
+                        product_types::get_or_create(
                             c,
                             NewProductType { name: name("product_type_name", ptn)?, description: None, critical: false },
                         )
@@ -79,7 +79,7 @@ async fn product_for(c: &mut impl AsConn, actor: &Actor, target: &Target, opts: 
                 }),
                 None => None,
             };
-            Ok(products::create(
+            Ok(products::get_or_create(
                 c,
                 NewProduct {
                     name: name("product_name", pname)?,
@@ -132,7 +132,8 @@ async fn engagement_for(
             ne.commit_hash = opts.commit_hash.clone();
             ne.branch_tag = opts.branch_tag.clone();
             ne.version = opts.version.clone();
-            let e = engagements::create(c, ne).await?;
+            // Concurrent imports (or connector syncs) auto-creating it get one engagement.
+            let e = engagements::get_or_create(c, ne).await?;
             Ok((product, e))
         }
         None => Err(ImportError::NotFound {

@@ -67,6 +67,22 @@ fn conflict(name: &str) -> String {
 
 /// Creates an engagement. The caller has checked that the product exists and may be changed.
 pub async fn create(c: &mut impl AsConn, new: NewEngagement) -> Result<Engagement> {
+    insert(c, new, false).await?.ok_or_else(|| StoreError::corrupt("engagements", "INSERT returned no row"))
+}
+
+/// The product's engagement of this name, created as `new` if there is none. Safe against a
+/// concurrent transaction creating the same one (two imports or connector syncs auto-creating
+/// it at once): the insert then does nothing (on PostgreSQL it waits for the other to commit)
+/// and the engagement the other made is returned.
+pub async fn get_or_create(c: &mut impl AsConn, new: NewEngagement) -> Result<Engagement> {
+    let (product, name) = (new.product, new.name.as_str().to_owned());
+    if let Some(e) = insert(c, new, true).await? {
+        return Ok(e);
+    }
+    get_by_name(c, product, &name).await?.ok_or_else(|| StoreError::corrupt("engagements", "an engagement conflicted but is not there"))
+}
+
+async fn insert(c: &mut impl AsConn, new: NewEngagement, if_absent: bool) -> Result<Option<Engagement>> {
     new.check()?;
     let t = now();
     let name = new.name.into_inner();
@@ -87,9 +103,13 @@ pub async fn create(c: &mut impl AsConn, new: NewEngagement) -> Result<Engagemen
         .bind(domain::optional_text(new.branch_tag)).push(", ")
         .bind(domain::optional_text(new.source_code_url)).push(", ")
         .bind(serde_json::json!(tags)).push(", ")
-        .bind(t).push(", ").bind(t).push(") RETURNING ").push(COLUMNS);
+        .bind(t).push(", ").bind(t).push(")");
+    if if_absent {
+        q.push(" ON CONFLICT DO NOTHING");
+    }
+    q.push(" RETURNING ").push(COLUMNS);
     let product = new.product;
-    let row: Row = q
+    let row: Option<Row> = q
         .fetch_optional(c)
         .await
         .map_err(|e| match &e {
@@ -97,9 +117,8 @@ pub async fn create(c: &mut impl AsConn, new: NewEngagement) -> Result<Engagemen
                 on_foreign_key("product", format!("product {product} does not exist"))(e)
             }
             _ => on_unique("name", conflict(&name))(e),
-        })?
-        .ok_or_else(|| StoreError::corrupt("engagements", "INSERT returned no row"))?;
-    row.try_into()
+        })?;
+    row.map(TryInto::try_into).transpose()
 }
 
 pub async fn get(c: &mut impl AsConn, id: EngagementId) -> Result<Engagement> {

@@ -31,21 +31,37 @@ impl From<Row> for ProductType {
 const COLUMNS: &str = "id, name, description, critical, created_at, updated_at";
 
 pub async fn create(c: &mut impl AsConn, new: NewProductType) -> Result<ProductType> {
+    insert(c, new, false).await?.ok_or_else(|| StoreError::corrupt("product_types", "INSERT returned no row"))
+}
+
+/// The product type of this name, created as `new` if there is none; safe against a
+/// concurrent transaction creating it (see `engagements::get_or_create`).
+pub async fn get_or_create(c: &mut impl AsConn, new: NewProductType) -> Result<ProductType> {
+    let name = new.name.as_str().to_owned();
+    if let Some(p) = insert(c, new, true).await? {
+        return Ok(p);
+    }
+    get_by_name(c, &name).await?.ok_or_else(|| StoreError::corrupt("product_types", "a product type conflicted but is not there"))
+}
+
+async fn insert(c: &mut impl AsConn, new: NewProductType, if_absent: bool) -> Result<Option<ProductType>> {
     let t = now();
     let name = new.name.into_inner();
-    let row: Row = on_conn!(c, |conn| sqlx::query_as(
+    let sql = format!(
         "INSERT INTO product_types (name, description, critical, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $4)
-         RETURNING id, name, description, critical, created_at, updated_at"
-    )
+         VALUES ($1, $2, $3, $4, $4){}
+         RETURNING id, name, description, critical, created_at, updated_at",
+        if if_absent { " ON CONFLICT DO NOTHING" } else { "" }
+    );
+    let row: Option<Row> = on_conn!(c, |conn| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
     .bind(&name)
     .bind(domain::optional_text(new.description))
     .bind(new.critical)
     .bind(t)
-    .fetch_one(conn)
+    .fetch_optional(conn)
     .await)
     .map_err(on_unique("name", format!("a product type named '{name}' already exists")))?;
-    Ok(row.into())
+    Ok(row.map(Into::into))
 }
 
 pub async fn get(c: &mut impl AsConn, id: ProductTypeId) -> Result<ProductType> {

@@ -45,20 +45,36 @@ fn type_missing(id: Option<ProductTypeId>) -> String {
 
 /// Creates a product. The caller has run `NewProduct::check`.
 pub async fn create(c: &mut impl AsConn, new: NewProduct) -> Result<Product> {
+    insert(c, new, false).await?.ok_or_else(|| StoreError::corrupt("products", "INSERT returned no row"))
+}
+
+/// The product of this name, created as `new` if there is none; safe against a concurrent
+/// transaction creating it (see `engagements::get_or_create`).
+pub async fn get_or_create(c: &mut impl AsConn, new: NewProduct) -> Result<Product> {
+    let name = new.name.as_str().to_owned();
+    if let Some(p) = insert(c, new, true).await? {
+        return Ok(p);
+    }
+    get_by_name(c, &name).await?.ok_or_else(|| StoreError::corrupt("products", "a product conflicted but is not there"))
+}
+
+async fn insert(c: &mut impl AsConn, new: NewProduct, if_absent: bool) -> Result<Option<Product>> {
     let t = now();
     let name = new.name.into_inner();
-    let row: Row = on_conn!(c, |conn| sqlx::query_as(
+    let sql = format!(
         "INSERT INTO products (name, description, product_type_id, business_criticality, tags, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $6)
-         RETURNING id, name, description, product_type_id, business_criticality, tags, created_at, updated_at"
-    )
+         VALUES ($1, $2, $3, $4, $5, $6, $6){}
+         RETURNING id, name, description, product_type_id, business_criticality, tags, created_at, updated_at",
+        if if_absent { " ON CONFLICT DO NOTHING" } else { "" }
+    );
+    let row: Option<Row> = on_conn!(c, |conn| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
     .bind(&name)
     .bind(&new.description)
     .bind(new.product_type.map(|p| p.0))
     .bind(&new.business_criticality)
     .bind(Json(&new.tags))
     .bind(t)
-    .fetch_one(conn)
+    .fetch_optional(conn)
     .await)
     .map_err(|e| match &e {
         sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
@@ -66,7 +82,7 @@ pub async fn create(c: &mut impl AsConn, new: NewProduct) -> Result<Product> {
         }
         _ => on_unique("name", format!("a product named '{name}' already exists"))(e),
     })?;
-    Ok(row.into())
+    Ok(row.map(Into::into))
 }
 
 pub async fn get(c: &mut impl AsConn, id: ProductId) -> Result<Product> {

@@ -10,7 +10,39 @@ store::both_backends!(
     engagements_and_tests,
     delete_cascades,
     timestamps_and_json_round_trip,
+    get_or_create_under_concurrency,
 );
+
+/// Two transactions auto-creating the same product, product type and engagement at once (two
+/// imports, two connector syncs) end with one of each, both transactions succeeding; `create`
+/// still refuses a duplicate.
+async fn get_or_create_under_concurrency(t: TestDb) {
+    let product = || NewProduct { name: name("Raced"), description: None, product_type: None, business_criticality: None, tags: vec![] };
+    let kind = || NewProductType { name: name("Raced type"), description: None, critical: false };
+    let mut first = t.db.begin().await.unwrap();
+    let p1 = products::get_or_create(&mut first, product()).await.unwrap();
+    let k1 = product_types::get_or_create(&mut first, kind()).await.unwrap();
+    let e1 = engagements::get_or_create(&mut first, NewEngagement::named(p1.id, name("Global Connectors"))).await.unwrap();
+    // The second starts while the first is open: it waits (PostgreSQL on the unique index,
+    // SQLite on the write lock) and then finds what the first made.
+    let db = t.db.clone();
+    let second = tokio::spawn(async move {
+        let mut tx = db.begin().await.unwrap();
+        let p = products::get_or_create(&mut tx, product()).await.unwrap();
+        let k = product_types::get_or_create(&mut tx, kind()).await.unwrap();
+        let e = engagements::get_or_create(&mut tx, NewEngagement::named(p.id, name("Global Connectors"))).await.unwrap();
+        tx.commit().await.unwrap();
+        (p.id, k.id, e.id)
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    first.commit().await.unwrap();
+    assert_eq!(second.await.unwrap(), (p1.id, k1.id, e1.id));
+
+    let mut c = t.db.conn().await.unwrap();
+    let again = engagements::create(&mut c, NewEngagement::named(p1.id, name("Global Connectors"))).await.unwrap_err();
+    assert!(matches!(again, StoreError::Conflict { .. }), "{again:?}");
+    assert!(matches!(products::create(&mut c, product()).await.unwrap_err(), StoreError::Conflict { .. }));
+}
 
 async fn product_types_crud(t: TestDb) {
     let mut tx = t.db.begin().await.unwrap();
