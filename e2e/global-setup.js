@@ -1,4 +1,5 @@
-// Starts `vulnbridge demo` on a free loopback port and a fresh data directory, waits until it
+// Starts `vulnbridge demo` on a free loopback port and a fresh data directory (or, with
+// VULNBRIDGE_E2E_DATABASE_URL, a fresh schema in that PostgreSQL database), waits until it
 // serves, and hands its URL and the administrator's and the reader's passwords to the tests.
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -25,7 +26,10 @@ module.exports = async () => {
   }
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vulnbridge-e2e-'));
-  const child = spawn(bin, ['demo', '--data-dir', path.join(dir, 'data'), '--bind', `127.0.0.1:${port}`], {
+  const args = ['demo', '--data-dir', path.join(dir, 'data'), '--bind', `127.0.0.1:${port}`];
+  // VULNBRIDGE_E2E_DATABASE_URL runs the same tests against PostgreSQL (the demo's own schema).
+  if (process.env.VULNBRIDGE_E2E_DATABASE_URL) args.push('--database-url', process.env.VULNBRIDGE_E2E_DATABASE_URL);
+  const child = spawn(bin, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, VULNBRIDGE_LOG: 'warn' },
   });
@@ -59,6 +63,12 @@ module.exports = async () => {
   const github = out.match(/GitHub\s+(http:\/\/\S+) \(simulated/);
   if (!github) throw new Error(`no GitHub simulator address in the demo's output:\n${out}`);
   process.env.VULNBRIDGE_E2E_GITHUB = github[1];
+  // The repository the demo leaves unmapped, for configuring an integration in the UI.
+  const unmapped = out.match(/acme\/(\S+) has no mapping yet: .*\(location (\S+), token (\S+)\)/);
+  if (!unmapped) throw new Error(`no unmapped GitHub repository in the demo's output:\n${out}`);
+  process.env.VULNBRIDGE_E2E_GITHUB_REPO = unmapped[1];
+  process.env.VULNBRIDGE_E2E_GITHUB_LOCATION = unmapped[2];
+  process.env.VULNBRIDGE_E2E_GITHUB_TOKEN = unmapped[3];
   fs.writeFileSync(path.join(dir, 'pid'), String(child.pid));
   process.env.VULNBRIDGE_E2E_DIR = dir;
   globalThis.__vulnbridge = child;

@@ -523,6 +523,11 @@ pub struct DemoArgs {
     /// Seed the data and exit without serving.
     #[arg(long)]
     pub no_serve: bool,
+    /// Run on this PostgreSQL database instead of a SQLite file: the demo works in its own
+    /// schema `vulnbridge_demo` there, recreated on every run (a schema of that name it did
+    /// not make is refused).
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
 }
 
 fn parse_role(s: &str) -> Result<domain::Role, String> {

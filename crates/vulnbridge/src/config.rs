@@ -44,6 +44,9 @@ pub struct Config {
     /// How long a worker's claim on a job lasts unrenewed: a dead worker's jobs (and the
     /// tickets they were pushing) are taken over after this.
     pub job_lease_secs: u64,
+    /// PostgreSQL only: the schema to work in (the demo's own); not a setting users write.
+    #[serde(skip)]
+    pub pg_schema: Option<String>,
 }
 
 impl Default for Config {
@@ -61,6 +64,7 @@ impl Default for Config {
             auto_migrate: true,
             max_upload_mb: 512,
             job_lease_secs: 60,
+            pg_schema: None,
         }
     }
 }

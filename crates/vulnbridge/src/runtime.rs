@@ -16,7 +16,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<Db> {
     let opts = DbOptions {
         max_connections: config.db_max_connections,
         acquire_timeout: std::time::Duration::from_secs(5),
-        pg_schema: None,
+        pg_schema: config.pg_schema.clone(),
     };
     Ok(Db::connect(&config.database_url(), &opts).await?)
 }

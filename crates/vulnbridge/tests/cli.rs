@@ -241,6 +241,28 @@ fn demo_seeds_and_reports_its_logins() {
     assert!(foreign.join("important.txt").exists());
 }
 
+/// `demo --database-url`: the same demo on PostgreSQL, in its own schema, rerunnable (the
+/// browser tests run against it too).
+#[test]
+fn demo_runs_on_postgres() {
+    let Ok(url) = std::env::var("VULNBRIDGE_TEST_DATABASE_URL") else {
+        eprintln!("skipping: VULNBRIDGE_TEST_DATABASE_URL is not set");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for run_ in 0..2 {
+        let o = run(bin().args(["demo", "--no-serve", "--database-url", &url, "--data-dir"]).arg(dir.path().join("demo")));
+        assert!(o.status.success(), "run {run_}: {}", stderr(&o));
+        let out = stdout(&o);
+        assert!(out.contains("data in schema vulnbridge_demo of postgres://"), "{out}");
+        assert!(out.contains("connectors nine scanners discovered, mapped and synced"), "{out}");
+        assert!(out.contains("acme/internal-tools has no mapping yet"), "{out}");
+    }
+    let o = run(bin().args(["demo", "--no-serve", "--database-url", "sqlite://x.db"]));
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("must start with postgres://"), "{}", stderr(&o));
+}
+
 #[test]
 fn demo_serves_its_data() {
     let dir = tempfile::tempdir().unwrap();

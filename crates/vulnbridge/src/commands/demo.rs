@@ -14,11 +14,22 @@ use store::{Db, engagements, findings, groups, history, members, product_types, 
 /// Marks a directory as the demo's own, so a rerun may wipe it and nothing else.
 const MARKER: &str = ".vulnbridge-demo";
 
+/// With `--database-url`: the PostgreSQL schema the demo owns, and the mark (its comment)
+/// that says so.
+const PG_SCHEMA: &str = "vulnbridge_demo";
+const PG_MARK: &str = "vulnbridge demo";
+
 pub async fn run(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
     prepare_dir(&args.data_dir)?;
-    // The demo always runs on its own SQLite file and key, whatever the environment says.
+    // The demo always runs on its own SQLite file (or its own PostgreSQL schema) and key,
+    // whatever the environment says.
     config.data_dir = args.data_dir.clone();
     config.database_url = None;
+    if let Some(url) = &args.database_url {
+        store::Db::recreate_own_schema(url, PG_SCHEMA, PG_MARK).await?;
+        config.database_url = Some(url.clone());
+        config.pg_schema = Some(PG_SCHEMA.into());
+    }
     config.secret_key = None;
     config.public_url = None;
     // The server answers from the start: the trackers' webhooks come back to it. Without
@@ -44,7 +55,10 @@ pub async fn run(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
     let scanners = super::demo_connectors::connect(&app).await?;
 
     out!();
-    out!("  vulnbridge demo — data in {}", args.data_dir.display());
+    match &args.database_url {
+        Some(url) => out!("  vulnbridge demo — data in schema {PG_SCHEMA} of {}", store::redact_url(url)),
+        None => out!("  vulnbridge demo — data in {}", args.data_dir.display()),
+    }
     out!();
     for line in imported.iter().chain(&trackers.lines).chain(&scanners.lines) {
         out!("  {line}");
@@ -57,6 +71,12 @@ pub async fn run(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
     }
     out!("  API token    {}", people[0].token);
     out!("  GitHub       {} (simulated; state at /_sim/state)", trackers.github.base_url());
+    out!(
+        "               acme/{} has no mapping yet: add one in Settings › Integrations (location {}, token {})",
+        super::demo_trackers::UNMAPPED_REPO,
+        trackers.github.location("acme"),
+        simulators::github::BOT_TOKEN
+    );
     out!("  GitLab       {} (simulated; state at /_sim/state)", trackers.gitlab.base_url());
     out!("  Jira         {} (simulated; state at /_sim/state)", trackers.jira.base_url());
     out!("  Azure DevOps {} (simulated; state at /_sim/state)", trackers.azure_devops.base_url());

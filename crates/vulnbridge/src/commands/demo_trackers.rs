@@ -47,11 +47,19 @@ fn mapping(label: &str, target: MappingTarget) -> MappingInput {
     }
 }
 
+/// The GitHub repository the demo leaves for the user to map (Internal Tools has no tracker).
+pub const UNMAPPED_REPO: &str = "internal-tools";
+
 /// Connects the demo's products to the simulators and pushes. The server must be answering
 /// at the app's public URL (webhooks come back to it) and a worker running.
 pub async fn connect(app: &App) -> anyhow::Result<Trackers> {
     let loopback = "127.0.0.1:0".parse().expect("a loopback address");
     let github = GitHubSim::start_seeded(loopback).await.context("starting the GitHub simulator")?;
+    // A repository no mapping points at yet, for connecting by hand in Settings › Integrations
+    // (the browser tests do so).
+    github.add_repo("acme", UNMAPPED_REPO);
+    github.grant("vulnbridge-bot", "acme", UNMAPPED_REPO, "admin");
+    github.grant("dev-alice", "acme", UNMAPPED_REPO, "write");
     let gitlab = GitLabSim::start_seeded(loopback).await.context("starting the GitLab simulator")?;
     let jira = JiraSim::start_seeded(loopback).await.context("starting the Jira simulator")?;
     let azure_devops = AzureDevOpsSim::start_seeded(loopback).await.context("starting the Azure DevOps simulator")?;
