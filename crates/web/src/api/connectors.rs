@@ -41,7 +41,9 @@ pub fn read(actor: &Actor) -> ApiResult<()> {
     if actor.global_role.is_some() { Ok(()) } else { Err(ApiError::forbidden("reading connectors needs a global role")) }
 }
 
-fn manage(actor: &Actor, doing: &str) -> ApiResult<()> {
+/// Configuring connectors, deciding about Records and running operations needs the global
+/// maintainer role (API and UI).
+pub fn manage(actor: &Actor, doing: &str) -> ApiResult<()> {
     require_global(actor, Action::Manage, doing)
 }
 
@@ -85,11 +87,16 @@ async fn list(State(s): State<AppState>, Auth(actor): Auth) -> ApiResult<Json<Ve
     responses((status = 201, body = Connector), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("token" = [])))]
 async fn create(State(s): State<AppState>, Auth(actor): Auth, ApiJson(input): ApiJson<NewConnectorInput>) -> ApiResult<(StatusCode, Json<Connector>)> {
-    manage(&actor, "adding a connector")?;
+    Ok((StatusCode::CREATED, Json(add(&s, &actor, input).await?)))
+}
+
+/// Adds a connector (global maintainers), all or nothing; API and UI.
+pub async fn add(s: &AppState, actor: &Actor, input: NewConnectorInput) -> ApiResult<Connector> {
+    manage(actor, "adding a connector")?;
     let mut tx = s.app.db().begin().await?;
     let k = configure::create(&s.app, &mut tx, input).await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(k)))
+    Ok(k)
 }
 
 #[utoipa::path(get, path = "/api/v1/connectors/{id}", tag = "connectors", params(("id" = i64, Path)),
@@ -105,37 +112,53 @@ async fn get(State(s): State<AppState>, Auth(actor): Auth, ApiPath(id): ApiPath<
     responses((status = 200, body = Connector), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("token" = [])))]
 async fn update(State(s): State<AppState>, Auth(actor): Auth, ApiPath(id): ApiPath<i64>, ApiJson(patch): ApiJson<ConnectorPatch>) -> ApiResult<Json<Connector>> {
-    manage(&actor, "changing a connector")?;
+    Ok(Json(change(&s, &actor, ConnectorId(id), patch).await?))
+}
+
+/// Changes a connector (global maintainers), all or nothing; API and UI.
+pub async fn change(s: &AppState, actor: &Actor, id: ConnectorId, patch: ConnectorPatch) -> ApiResult<Connector> {
+    manage(actor, "changing a connector")?;
     let mut tx = s.app.db().begin().await?;
-    let k = configure::update(&s.app, &mut tx, ConnectorId(id), patch).await?;
+    let k = configure::update(&s.app, &mut tx, id, patch).await?;
     tx.commit().await?;
-    Ok(Json(k))
+    Ok(k)
 }
 
 /// Deletes a connector with its Records and log; the findings it imported stay.
 #[utoipa::path(delete, path = "/api/v1/connectors/{id}", tag = "connectors", params(("id" = i64, Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)), security(("token" = [])))]
 async fn delete(State(s): State<AppState>, Auth(actor): Auth, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
-    manage(&actor, "deleting a connector")?;
-    let mut c = s.app.db().conn().await?;
-    connectors::delete(&mut c, ConnectorId(id)).await?;
+    remove(&s, &actor, ConnectorId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes a connector with its Records and log (global maintainers); API and UI.
+pub async fn remove(s: &AppState, actor: &Actor, id: ConnectorId) -> ApiResult<()> {
+    manage(actor, "deleting a connector")?;
+    let mut c = s.app.db().conn().await?;
+    connectors::delete(&mut c, id).await?;
+    Ok(())
 }
 
 /// "Check connection": the location answers, the secrets work and have the rights needed.
 #[utoipa::path(post, path = "/api/v1/connectors/{id}/check", tag = "connectors", params(("id" = i64, Path)),
     responses((status = 200, body = outbound::CheckReport), (status = 403, body = Problem), (status = 404, body = Problem)), security(("token" = [])))]
 async fn check(State(s): State<AppState>, Auth(actor): Auth, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<outbound::CheckReport>> {
-    manage(&actor, "checking a connector")?;
+    Ok(Json(check_connection(&s, &actor, ConnectorId(id)).await?))
+}
+
+/// Checks a connector's location and secrets against the tool (global maintainers); API and UI.
+pub async fn check_connection(s: &AppState, actor: &Actor, id: ConnectorId) -> ApiResult<outbound::CheckReport> {
+    manage(actor, "checking a connector")?;
     let mut c = s.app.db().conn().await?;
-    let k = connectors::get(&mut c, ConnectorId(id)).await?;
+    let k = connectors::get(&mut c, id).await?;
     drop(c);
     match s.app.scanners().get(&s.app, &k).await {
-        Ok(client) => Ok(Json(client.check().await)),
+        Ok(client) => Ok(client.check().await),
         Err(e) => {
             let mut r = outbound::CheckReport::default();
             r.fail("connector", domain::redact::redact(&format!("{e:#}"), &[]));
-            Ok(Json(r))
+            Ok(r)
         }
     }
 }
@@ -209,11 +232,16 @@ async fn list_records(
     responses((status = 200, body = Record), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("token" = [])))]
 async fn decide_record(State(s): State<AppState>, Auth(actor): Auth, ApiPath(id): ApiPath<i64>, ApiJson(d): ApiJson<RecordDecision>) -> ApiResult<Json<Record>> {
-    manage(&actor, "deciding about a record")?;
+    Ok(Json(decide(&s, &actor, RecordId(id), d).await?))
+}
+
+/// Maps, ignores or restores a Record (global maintainers); API and UI.
+pub async fn decide(s: &AppState, actor: &Actor, id: RecordId, d: RecordDecision) -> ApiResult<Record> {
+    manage(actor, "deciding about a record")?;
     let mut tx = s.app.db().begin().await?;
-    let r = configure::decide(&mut tx, RecordId(id), d, &actor.username).await?;
+    let r = configure::decide(&mut tx, id, d, &actor.username).await?;
     tx.commit().await?;
-    Ok(Json(r))
+    Ok(r)
 }
 
 /// Deletes a Record (it comes back at the next Discover while the tool reports it: ignore it
@@ -221,10 +249,16 @@ async fn decide_record(State(s): State<AppState>, Auth(actor): Auth, ApiPath(id)
 #[utoipa::path(delete, path = "/api/v1/records/{id}", tag = "connectors", params(("id" = i64, Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)), security(("token" = [])))]
 async fn delete_record(State(s): State<AppState>, Auth(actor): Auth, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
-    manage(&actor, "deleting a record")?;
-    let mut c = s.app.db().conn().await?;
-    connectors::delete_record(&mut c, RecordId(id)).await?;
+    remove_record(&s, &actor, RecordId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes a Record (global maintainers); API and UI.
+pub async fn remove_record(s: &AppState, actor: &Actor, id: RecordId) -> ApiResult<()> {
+    manage(actor, "deleting a record")?;
+    let mut c = s.app.db().conn().await?;
+    connectors::delete_record(&mut c, id).await?;
+    Ok(())
 }
 
 page_type!(OperationPage, Operation);

@@ -14,6 +14,9 @@ pub const PASSWORD: &str = "correct horse battery staple";
 
 pub struct Ui {
     pub t: TestDb,
+    /// The server's engine (its cipher opens what the server sealed): for tests that run a
+    /// worker beside the server.
+    pub app: engine::App,
     pub base: String,
     server: JoinHandle<()>,
 }
@@ -40,11 +43,11 @@ impl Ui {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let public = if public_url.is_empty() { base.clone() } else { public_url.to_owned() };
         let app = engine::App::new(t.db.clone(), secrets::Cipher::new(&secrets::MasterKey::generate()), engine::Settings::new(public));
-        let state = web::AppState::new(app);
+        let state = web::AppState::new(app.clone());
         let server = tokio::spawn(async move {
             let _ = web::serve(listener, state, std::future::pending()).await;
         });
-        Ui { t, base, server }
+        Ui { t, app, base, server }
     }
 
     /// A user with the test password and a global role (or none).
