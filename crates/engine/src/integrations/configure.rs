@@ -105,6 +105,37 @@ pub async fn rotate_webhook_secret(app: &App, c: &mut impl AsConn, id: InstanceI
     Ok(secret)
 }
 
+/// A new mapping's defaults for a vendor (DESIGN.md's table), to pre-fill a form (API and UI):
+/// an empty target with the vendor's usual issue type or table, and with `preset`
+/// `impact_urgency` ServiceNow's Impact + Urgency severity preset.
+pub fn mapping_defaults(vendor: Vendor, preset: Option<&str>) -> Result<MappingConfig, ValidationError> {
+    let target = match vendor {
+        Vendor::GitHub => MappingTarget::GitHub { repository: String::new(), project_number: None },
+        Vendor::GitLab => MappingTarget::GitLab { project: String::new() },
+        Vendor::Jira => MappingTarget::Jira {
+            project: String::new(),
+            issue_type: "Bug".into(),
+            space: domain::tracker::JiraSpace::Product,
+            components: Vec::new(),
+            priority: true,
+            delete_rejected: false,
+            close_security_issue_when_done: false,
+            sync_comments: false,
+        },
+        Vendor::AzureDevops => MappingTarget::AzureDevops { project: String::new(), work_item_type: "Bug".into(), area_path: None },
+        Vendor::ServiceNow => MappingTarget::ServiceNow { table: "incident".into(), assignment_group: None },
+    };
+    let mut config = MappingConfig::defaults(target);
+    match (preset, vendor) {
+        (None, _) => {}
+        (Some("impact_urgency"), Vendor::ServiceNow) => config.severity_mapping = domain::tracker::servicenow_impact_urgency_preset(),
+        (Some(other), _) => {
+            return Err(ValidationError::new("preset", format!("'{other}' is not a preset of this vendor (ServiceNow has impact_urgency)")));
+        }
+    }
+    Ok(config)
+}
+
 /// A mapping as the API and CLI take it: the target, and whatever differs from the vendor's
 /// defaults (anything left out takes the default of DESIGN.md's table).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

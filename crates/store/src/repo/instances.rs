@@ -127,11 +127,13 @@ pub async fn update(c: &mut impl AsConn, id: InstanceId, ch: InstanceChanges) ->
     }
     if let Some(l) = &ch.location {
         q.push(", location = ").bind(l.as_str());
-        // A new place: what we learnt of the old one no longer holds.
-        q.push(", account = NULL, blocked_until = NULL, blocked_reason = NULL");
     }
     if let Some(s) = &ch.credentials {
         q.push(", credentials = ").bind(s.as_stored());
+    }
+    if ch.location.is_some() || ch.credentials.is_some() {
+        // A new place or new credentials: what we learnt of the old ones no longer holds.
+        // (Once: PostgreSQL refuses a column assigned twice.)
         q.push(", account = NULL, blocked_until = NULL, blocked_reason = NULL");
     }
     if let Some(s) = &ch.webhook_secret {

@@ -137,6 +137,14 @@ async fn instances_keep_secrets_apart_and_labels_unique(t: TestDb) {
     .await
     .unwrap();
     assert_eq!(changed.account, None, "new credentials may belong to another account");
+    instances::set_account(&mut conn, i.id, Some("vulnbridge-bot")).await.unwrap();
+    let moved = InstanceChanges {
+        location: Some("https://github.com/acme-corp".into()),
+        credentials: Some(c.seal("instance-credentials", "ghp_newer")),
+        ..Default::default()
+    };
+    let changed = instances::update(&mut conn, i.id, moved).await.unwrap();
+    assert_eq!((changed.location.as_str(), changed.account), ("https://github.com/acme-corp", None), "location and credentials at once");
     let settings = InstanceSettings { rate_limits: vec![RateLimitOverride { name: "content-minute".into(), limit: 8, per_seconds: 0.6 }], ..Default::default() };
     let changed = instances::update(&mut conn, i.id, InstanceChanges { settings: Some(settings.clone()), ..Default::default() }).await.unwrap();
     assert_eq!(changed.settings, settings);

@@ -21,7 +21,7 @@ use domain::tracker::{
 use domain::{Action, Actor, AssignmentId, InstanceId, MappingId, ProductId};
 use engine::integrations::configure::{self, AssignmentInput, AssignmentPatch, InstancePatch, MappingInput, NewInstanceInput};
 use engine::integrations::{check, enqueue, queue};
-use secrets::ExposeSecret;
+use secrets::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use store::push_errors::PushError;
 use store::{AsConn, PageRequest, assignments, engagements, instances, mappings, push_errors};
@@ -111,13 +111,20 @@ async fn create_instance(
     Auth(actor): Auth,
     ApiJson(input): ApiJson<NewInstanceInput>,
 ) -> ApiResult<(StatusCode, Json<InstanceCreated>)> {
-    require_global(&actor, Action::Administer, "adding an integration instance")?;
+    let (instance, secret) = add_instance(&s, &actor, input).await?;
+    let out = instance_out(&s, instance, 0);
+    Ok((StatusCode::CREATED, Json(InstanceCreated { instance: out, webhook_secret: secret.expose_secret().to_owned() })))
+}
+
+/// Adds an instance (API and UI): administrators only. Returns it with its webhook secret,
+/// to be shown this once; learns the credentials' account in the background.
+pub async fn add_instance(s: &AppState, actor: &Actor, input: NewInstanceInput) -> ApiResult<(Instance, SecretString)> {
+    require_global(actor, Action::Administer, "adding an integration instance")?;
     let mut tx = s.app.db().begin().await?;
     let (instance, secret) = configure::create_instance(&s.app, &mut tx, input).await?;
     tx.commit().await?;
     check::learn_account(&s.app, instance.clone());
-    let out = instance_out(&s, instance, 0);
-    Ok((StatusCode::CREATED, Json(InstanceCreated { instance: out, webhook_secret: secret.expose_secret().to_owned() })))
+    Ok((instance, secret))
 }
 
 async fn instance(c: &mut impl AsConn, id: i64) -> ApiResult<Instance> {
@@ -145,16 +152,23 @@ async fn update_instance(
     ApiPath(id): ApiPath<i64>,
     ApiJson(patch): ApiJson<InstancePatch>,
 ) -> ApiResult<Json<InstanceOut>> {
-    require_global(&actor, Action::Administer, "changing an integration instance")?;
+    let (i, n) = change_instance(&s, &actor, InstanceId(id), patch).await?;
+    Ok(Json(instance_out(&s, i, n)))
+}
+
+/// Changes an instance (API and UI): administrators only. Returns it with its number of
+/// mappings; new credentials or a new location are checked for their account in the background.
+pub async fn change_instance(s: &AppState, actor: &Actor, id: InstanceId, patch: InstancePatch) -> ApiResult<(Instance, usize)> {
+    require_global(actor, Action::Administer, "changing an integration instance")?;
     let mut tx = s.app.db().begin().await?;
     let learn = patch.credentials.is_some() || patch.location.is_some();
-    let i = configure::update_instance(&s.app, &mut tx, InstanceId(id), patch).await?;
+    let i = configure::update_instance(&s.app, &mut tx, id, patch).await?;
     let n = mappings::list(&mut tx, Some(i.id)).await?.len();
     tx.commit().await?;
     if learn {
         check::learn_account(&s.app, i.clone());
     }
-    Ok(Json(instance_out(&s, i, n)))
+    Ok((i, n))
 }
 
 /// Deletes an instance with its mappings, assignments and ticket links (the tickets in the
@@ -162,10 +176,17 @@ async fn update_instance(
 #[utoipa::path(delete, path = "/api/v1/integrations/instances/{id}", tag = "integrations", params(("id" = i64, Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)), security(("token" = [])))]
 async fn delete_instance(State(s): State<AppState>, Auth(actor): Auth, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
-    require_global(&actor, Action::Administer, "deleting an integration instance")?;
-    let mut c = s.app.db().conn().await?;
-    instances::delete(&mut c, InstanceId(id)).await?;
+    remove_instance(&s, &actor, InstanceId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes an instance with its mappings, assignments and ticket links (API and UI):
+/// administrators only.
+pub async fn remove_instance(s: &AppState, actor: &Actor, id: InstanceId) -> ApiResult<()> {
+    require_global(actor, Action::Administer, "deleting an integration instance")?;
+    let mut c = s.app.db().conn().await?;
+    instances::delete(&mut c, id).await?;
+    Ok(())
 }
 
 #[derive(Deserialize, utoipa::ToSchema, Default)]
@@ -186,10 +207,16 @@ async fn check_instance(
     ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<CheckRequest>,
 ) -> ApiResult<Json<CheckReport>> {
-    require_global(&actor, Action::Administer, "checking an integration instance")?;
+    Ok(Json(check_connection(&s, &actor, InstanceId(id), req.mapping).await?))
+}
+
+/// "Check connection" of an instance, and with a mapping of it its target (API and UI):
+/// administrators only.
+pub async fn check_connection(s: &AppState, actor: &Actor, id: InstanceId, mapping: Option<MappingId>) -> ApiResult<CheckReport> {
+    require_global(actor, Action::Administer, "checking an integration instance")?;
     let mut c = s.app.db().conn().await?;
-    let i = instance(&mut c, id).await?;
-    let mapping = match req.mapping {
+    let i = instances::get(&mut c, id).await?;
+    let mapping = match mapping {
         Some(m) => {
             let m = mappings::get(&mut c, m).await.map_err(|_| ApiError::invalid("mapping", format!("mapping {m} not found")))?;
             if m.instance != i.id {
@@ -200,20 +227,28 @@ async fn check_instance(
         None => None,
     };
     drop(c);
-    Ok(Json(check::check(&s.app, &i, mapping.as_ref()).await.map_err(ApiError::internal)?))
+    check::check(&s.app, &i, mapping.as_ref()).await.map_err(ApiError::internal)
 }
 
 /// Makes a new webhook secret (the old one stops working) and shows it once. Administrators only.
 #[utoipa::path(post, path = "/api/v1/integrations/instances/{id}/webhook-secret", tag = "integrations", params(("id" = i64, Path)),
     responses((status = 200, body = InstanceCreated), (status = 403, body = Problem), (status = 404, body = Problem)), security(("token" = [])))]
 async fn rotate_secret(State(s): State<AppState>, Auth(actor): Auth, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<InstanceCreated>> {
-    require_global(&actor, Action::Administer, "rotating a webhook secret")?;
-    let mut tx = s.app.db().begin().await?;
-    let secret = configure::rotate_webhook_secret(&s.app, &mut tx, InstanceId(id)).await?;
-    let i = instance(&mut tx, id).await?;
-    let n = mappings::list(&mut tx, Some(i.id)).await?.len();
-    tx.commit().await?;
+    let (i, secret) = rotate_webhook_secret(&s, &actor, InstanceId(id)).await?;
+    let mut c = s.app.db().conn().await?;
+    let n = mappings::list(&mut c, Some(i.id)).await?.len();
     Ok(Json(InstanceCreated { instance: instance_out(&s, i, n), webhook_secret: secret.expose_secret().to_owned() }))
+}
+
+/// Makes a new webhook secret for an instance (API and UI): administrators only. Returns the
+/// instance and the secret, to be shown this once.
+pub async fn rotate_webhook_secret(s: &AppState, actor: &Actor, id: InstanceId) -> ApiResult<(Instance, SecretString)> {
+    require_global(actor, Action::Administer, "rotating a webhook secret")?;
+    let mut tx = s.app.db().begin().await?;
+    let secret = configure::rotate_webhook_secret(&s.app, &mut tx, id).await?;
+    let i = instances::get(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok((i, secret))
 }
 
 /// The instance's push queue: waiting, running and dead pushes, a tracker's block, and when
@@ -243,37 +278,13 @@ pub struct DefaultsQuery {
     responses((status = 200, body = MappingConfig), (status = 422, body = Problem)), security(("token" = [])))]
 async fn mapping_defaults(Auth(actor): Auth, ApiQuery(q): ApiQuery<DefaultsQuery>) -> ApiResult<Json<MappingConfig>> {
     read_config(&actor)?;
-    let target = match Vendor::parse(&q.vendor) {
-        Some(Vendor::GitHub) => MappingTarget::GitHub { repository: String::new(), project_number: None },
-        Some(Vendor::GitLab) => MappingTarget::GitLab { project: String::new() },
-        Some(Vendor::Jira) => MappingTarget::Jira {
-            project: String::new(),
-            issue_type: "Bug".into(),
-            space: domain::tracker::JiraSpace::Product,
-            components: Vec::new(),
-            priority: true,
-            delete_rejected: false,
-            close_security_issue_when_done: false,
-            sync_comments: false,
-        },
-        Some(Vendor::AzureDevops) => MappingTarget::AzureDevops { project: String::new(), work_item_type: "Bug".into(), area_path: None },
-        Some(Vendor::ServiceNow) => MappingTarget::ServiceNow { table: "incident".into(), assignment_group: None },
-        None => {
-            return Err(ApiError::invalid(
-                "vendor",
-                format!("'{}' is not a vendor; use github, gitlab, jira, azure_devops or servicenow", q.vendor),
-            ));
-        }
+    let Some(vendor) = Vendor::parse(&q.vendor) else {
+        return Err(ApiError::invalid(
+            "vendor",
+            format!("'{}' is not a vendor; use github, gitlab, jira, azure_devops or servicenow", q.vendor),
+        ));
     };
-    let mut config = MappingConfig::defaults(target);
-    match (q.preset.as_deref(), config.target.vendor()) {
-        (None, _) => {}
-        (Some("impact_urgency"), Vendor::ServiceNow) => config.severity_mapping = domain::tracker::servicenow_impact_urgency_preset(),
-        (Some(other), _) => {
-            return Err(ApiError::invalid("preset", format!("'{other}' is not a preset of this vendor (ServiceNow has impact_urgency)")));
-        }
-    }
-    Ok(Json(config))
+    Ok(Json(configure::mapping_defaults(vendor, q.preset.as_deref())?))
 }
 
 async fn options_for(s: &AppState, instance: &Instance, target: MappingTarget) -> ApiResult<trackers::MappingOptions> {
@@ -386,7 +397,14 @@ pub struct MappingCreated {
     responses((status = 201, body = MappingCreated), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("token" = [])))]
 async fn create_mapping(State(s): State<AppState>, Auth(actor): Auth, ApiJson(new): ApiJson<NewMapping>) -> ApiResult<(StatusCode, Json<MappingCreated>)> {
-    require_global(&actor, Action::Administer, "adding a mapping")?;
+    let (m, webhook) = add_mapping(&s, &actor, new).await?;
+    Ok((StatusCode::CREATED, Json(MappingCreated { mapping: MappingOut { mapping: m, total_errors: 0 }, webhook })))
+}
+
+/// Adds a mapping (API and UI): administrators only. Returns it with what became of its
+/// webhook (`registered at <url>` or why not), when asked to register one.
+pub async fn add_mapping(s: &AppState, actor: &Actor, new: NewMapping) -> ApiResult<(Mapping, Option<String>)> {
+    require_global(actor, Action::Administer, "adding a mapping")?;
     let mut tx = s.app.db().begin().await?;
     let m = configure::create_mapping(&mut tx, new.instance, new.mapping).await?;
     tx.commit().await?;
@@ -398,7 +416,7 @@ async fn create_mapping(State(s): State<AppState>, Auth(actor): Auth, ApiJson(ne
     } else {
         None
     };
-    Ok((StatusCode::CREATED, Json(MappingCreated { mapping: MappingOut { mapping: m, total_errors: 0 }, webhook })))
+    Ok((m, webhook))
 }
 
 #[utoipa::path(get, path = "/api/v1/integrations/mappings/{id}", tag = "integrations", params(("id" = i64, Path)),
@@ -423,12 +441,17 @@ async fn update_mapping(
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<MappingInput>,
 ) -> ApiResult<Json<MappingOut>> {
-    require_global(&actor, Action::Administer, "changing a mapping")?;
+    Ok(Json(change_mapping(&s, &actor, MappingId(id), input).await?))
+}
+
+/// Replaces a mapping's configuration (API and UI): administrators only.
+pub async fn change_mapping(s: &AppState, actor: &Actor, id: MappingId, input: MappingInput) -> ApiResult<MappingOut> {
+    require_global(actor, Action::Administer, "changing a mapping")?;
     let mut tx = s.app.db().begin().await?;
-    let m = configure::update_mapping(&mut tx, MappingId(id), input).await?;
+    let m = configure::update_mapping(&mut tx, id, input).await?;
     let total_errors = push_errors::counts(&mut tx).await?.get(&m.id).copied().unwrap_or(0);
     tx.commit().await?;
-    Ok(Json(MappingOut { mapping: m, total_errors }))
+    Ok(MappingOut { mapping: m, total_errors })
 }
 
 /// Deletes a mapping with its assignments and ticket links (the tickets in the tracker
@@ -436,10 +459,16 @@ async fn update_mapping(
 #[utoipa::path(delete, path = "/api/v1/integrations/mappings/{id}", tag = "integrations", params(("id" = i64, Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)), security(("token" = [])))]
 async fn delete_mapping(State(s): State<AppState>, Auth(actor): Auth, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
-    require_global(&actor, Action::Administer, "deleting a mapping")?;
-    let mut c = s.app.db().conn().await?;
-    mappings::delete(&mut c, MappingId(id)).await?;
+    remove_mapping(&s, &actor, MappingId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes a mapping with its assignments and ticket links (API and UI): administrators only.
+pub async fn remove_mapping(s: &AppState, actor: &Actor, id: MappingId) -> ApiResult<()> {
+    require_global(actor, Action::Administer, "deleting a mapping")?;
+    let mut c = s.app.db().conn().await?;
+    mappings::delete(&mut c, id).await?;
+    Ok(())
 }
 
 /// "Check connection" for a mapping: its instance's credentials, then its target, fields and
@@ -447,12 +476,17 @@ async fn delete_mapping(State(s): State<AppState>, Auth(actor): Auth, ApiPath(id
 #[utoipa::path(post, path = "/api/v1/integrations/mappings/{id}/check", tag = "integrations", params(("id" = i64, Path)),
     responses((status = 200, body = CheckReport), (status = 403, body = Problem), (status = 404, body = Problem)), security(("token" = [])))]
 async fn check_mapping(State(s): State<AppState>, Auth(actor): Auth, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<CheckReport>> {
-    require_global(&actor, Action::Administer, "checking a mapping")?;
+    Ok(Json(check_mapping_target(&s, &actor, MappingId(id)).await?))
+}
+
+/// "Check connection" for a mapping (API and UI): administrators only.
+pub async fn check_mapping_target(s: &AppState, actor: &Actor, id: MappingId) -> ApiResult<CheckReport> {
+    require_global(actor, Action::Administer, "checking a mapping")?;
     let mut c = s.app.db().conn().await?;
-    let m = mappings::get(&mut c, MappingId(id)).await?;
+    let m = mappings::get(&mut c, id).await?;
     let i = instances::get(&mut c, m.instance).await?;
     drop(c);
-    Ok(Json(check::check(&s.app, &i, Some(&m)).await.map_err(ApiError::internal)?))
+    check::check(&s.app, &i, Some(&m)).await.map_err(ApiError::internal)
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -465,14 +499,19 @@ pub struct WebhookRegistered {
     responses((status = 200, body = WebhookRegistered), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("token" = [])))]
 async fn register_webhook(State(s): State<AppState>, Auth(actor): Auth, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<WebhookRegistered>> {
-    require_global(&actor, Action::Administer, "registering a webhook")?;
+    Ok(Json(WebhookRegistered { url: register_mapping_webhook(&s, &actor, MappingId(id)).await? }))
+}
+
+/// Registers the tracker's webhook for a mapping (API and UI): administrators only. Returns
+/// the URL, or why the tracker refused as a 422 on `webhook`.
+pub async fn register_mapping_webhook(s: &AppState, actor: &Actor, id: MappingId) -> ApiResult<String> {
+    require_global(actor, Action::Administer, "registering a webhook")?;
     let mut c = s.app.db().conn().await?;
-    let m = mappings::get(&mut c, MappingId(id)).await?;
+    let m = mappings::get(&mut c, id).await?;
     drop(c);
-    match check::register_webhook(&s.app, &m).await {
-        Ok(url) => Ok(Json(WebhookRegistered { url })),
-        Err(e) => Err(ApiError::invalid("webhook", domain::redact::redact(&e.to_string(), &[]))),
-    }
+    check::register_webhook(&s.app, &m)
+        .await
+        .map_err(|e| ApiError::invalid("webhook", domain::redact::redact(&e.to_string(), &[])))
 }
 
 page_type!(PushErrorPage, PushError);
@@ -607,14 +646,20 @@ async fn scope_product(c: &mut impl AsConn, actor: &Actor, scope: AssignmentScop
     security(("token" = [])))]
 async fn create_assignment(State(s): State<AppState>, Auth(actor): Auth, ApiJson(input): ApiJson<AssignmentInput>) -> ApiResult<(StatusCode, Json<Assignment>)> {
     let mut tx = s.app.db().begin().await?;
-    let product = scope_product(&mut tx, &actor, input.scope).await?;
-    require(&actor, Action::Manage, product, "assigning a product to a tracker")?;
-    let a = configure::create_assignment(&mut tx, input).await?;
+    let a = add_assignment(&mut tx, &actor, input).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(a)))
 }
 
-async fn visible_assignment(c: &mut impl AsConn, actor: &Actor, id: i64) -> ApiResult<Assignment> {
+/// Binds a product or engagement to a mapping (API and UI): needs the maintainer role on
+/// the product.
+pub async fn add_assignment(c: &mut impl AsConn, actor: &Actor, input: AssignmentInput) -> ApiResult<Assignment> {
+    let product = scope_product(c, actor, input.scope).await?;
+    require(actor, Action::Manage, product, "assigning a product to a tracker")?;
+    Ok(configure::create_assignment(c, input).await?)
+}
+
+pub async fn visible_assignment(c: &mut impl AsConn, actor: &Actor, id: i64) -> ApiResult<Assignment> {
     crate::api::visible_or_hidden(assignments::get(c, AssignmentId(id)).await, |a| a.product, actor, "assignment", id, None)
 }
 
@@ -637,11 +682,17 @@ async fn update_assignment(
     ApiJson(patch): ApiJson<AssignmentPatch>,
 ) -> ApiResult<Json<Assignment>> {
     let mut tx = s.app.db().begin().await?;
-    let a = visible_assignment(&mut tx, &actor, id).await?;
-    require(&actor, Action::Manage, a.product, "changing a tracker assignment")?;
-    let a = configure::update_assignment(&mut tx, a.id, patch).await?;
+    let a = change_assignment(&mut tx, &actor, AssignmentId(id), patch).await?;
     tx.commit().await?;
     Ok(Json(a))
+}
+
+/// Changes an assignment's push mode or filters (API and UI): needs the maintainer role on
+/// its product.
+pub async fn change_assignment(c: &mut impl AsConn, actor: &Actor, id: AssignmentId, patch: AssignmentPatch) -> ApiResult<Assignment> {
+    let a = visible_assignment(c, actor, id.0).await?;
+    require(actor, Action::Manage, a.product, "changing a tracker assignment")?;
+    Ok(configure::update_assignment(c, a.id, patch).await?)
 }
 
 /// Removes an assignment (existing tickets stay linked, but are no longer pushed). Needs the
@@ -650,9 +701,15 @@ async fn update_assignment(
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)), security(("token" = [])))]
 async fn delete_assignment(State(s): State<AppState>, Auth(actor): Auth, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
     let mut tx = s.app.db().begin().await?;
-    let a = visible_assignment(&mut tx, &actor, id).await?;
-    require(&actor, Action::Manage, a.product, "removing a tracker assignment")?;
-    assignments::delete(&mut tx, a.id).await?;
+    remove_assignment(&mut tx, &actor, AssignmentId(id)).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes an assignment (API and UI): needs the maintainer role on its product.
+pub async fn remove_assignment(c: &mut impl AsConn, actor: &Actor, id: AssignmentId) -> ApiResult<()> {
+    let a = visible_assignment(c, actor, id.0).await?;
+    require(actor, Action::Manage, a.product, "removing a tracker assignment")?;
+    assignments::delete(c, a.id).await?;
+    Ok(())
 }

@@ -54,10 +54,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(connectors::routes())
         .route("/products", get(products::list))
         .route("/products/{id}", get(products::detail))
-        .route("/settings/integrations", get(integrations::overview))
-        .route("/settings/integrations/mappings/{id}/errors", get(integrations::errors))
-        .route("/settings/integrations/mappings/{id}/errors/retry", post(integrations::retry_mapping))
-        .route("/settings/integrations/errors/{id}/retry", post(integrations::retry))
+        .merge(integrations::routes())
         .layer(axum::middleware::from_fn_with_state(state, session::guard))
         .layer(axum::middleware::map_response(security_headers));
     Router::new().merge(pages).merge(assets::routes())
