@@ -445,7 +445,11 @@ fn sections(tool: Tool, editing: bool, typed: &Typed, error: Option<&ApiError>) 
                         Kind::Flag(_) => Field { checked: typed_value == "true", ..Field::new(name, o.label, "checkbox", "", o.help) },
                         Kind::Choice(values) => {
                             let mut choices = vec![(String::new(), "(default)".to_owned(), typed_value.is_empty())];
-                            choices.extend(values.iter().map(|v| (v.to_string(), v.to_string(), typed_value == *v)));
+                            choices.extend(values.iter().map(|v| (v.to_string(), v.to_string(), typed_value.eq_ignore_ascii_case(v))));
+                            // A stored value the form does not list stays selectable (and so kept).
+                            if !typed_value.is_empty() && !values.iter().any(|v| typed_value.eq_ignore_ascii_case(v)) {
+                                choices.push((typed_value.clone(), typed_value.clone(), true));
+                            }
                             Field { choices, ..Field::new(name, o.label, "select", "", o.help) }
                         }
                         Kind::Text => Field { placeholder: o.placeholder.into(), ..Field::new(name, o.label, "text", typed_value, o.help) },
@@ -653,6 +657,14 @@ settings.options.branch=main&settings.options.auth=&settings.options.rule_detail
         };
         let typed = Typed::of(&k);
         assert_eq!(typed.options["regions"], "eu-west-1, us-east-1");
+        let mut sonar = Typed::new(Tool::SonarQube);
+        for (stored, want) in [("Bearer", "bearer"), ("token", "token")] {
+            sonar.options.insert("auth".into(), stored.into());
+            let secs = sections(Tool::SonarQube, true, &sonar, None);
+            let auth = secs.iter().flat_map(|s| &s.fields).find(|f| f.name == "settings.options.auth").unwrap();
+            let selected: Vec<&str> = auth.choices.iter().filter(|c| c.2).map(|c| c.0.as_str()).collect();
+            assert_eq!(selected, [if stored == "Bearer" { want } else { stored }], "a stored {stored} stays selected");
+        }
         let secs = sections(Tool::AwsSecurityHub, true, &typed, None);
         let secret_fields: Vec<&Field> = secs.iter().flat_map(|s| &s.fields).filter(|f| f.kind == "password").collect();
         assert_eq!(secret_fields.len(), 2);
