@@ -196,6 +196,22 @@ async fn an_admin_adds_a_github_instance_and_its_secrets_never_show(t: TestDb) {
     let mut c = ui.t.db.conn().await.unwrap();
     assert_eq!(store::instances::get(&mut c, domain::InstanceId(id)).await.unwrap().label, "GitHub Acme Corp");
     drop(c);
+    // Rate limits under Advanced: set, refused naming the bad one, cleared.
+    let edit_url = format!("{page_url}/edit");
+    let location = sim.location("acme");
+    let with_limits = |limits: &'static str| [("label", "GitHub Acme Corp"), ("location", location.as_str()), ("settings.rate_limits", limits)];
+    let r = send(&b, &csrf, &edit_url, &with_limits(r#"[{"name": "content-minute", "limit": 60, "per_seconds": 60}]"#)).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(b.get(&page_url).await.ok().contains("content-minute: 60 per 60 s"));
+    let edit = b.get(&edit_url).await;
+    assert!(edit.ok().contains("content-minute"), "the form shows the stored limits: {}", edit.body);
+    let r = send(&b, &csrf, &edit_url, &with_limits(r#"[{"name": "content-minute", "limit": 0, "per_seconds": 60}]"#)).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("settings.rate_limits[0].limit") && r.body.contains(r#"<details open>"#), "{}", r.body);
+    let r = send(&b, &csrf, &edit_url, &with_limits("")).await;
+    assert_eq!(r.status, 303);
+    assert!(!b.get(&page_url).await.ok().contains("content-minute"), "emptied: the vendor's limits again");
+
     // A new token through the form: a bad one fails the check, saying why.
     let r = send(&b, &csrf, &format!("{page_url}/edit"), &[("label", "GitHub Acme Corp"), ("location", &sim.location("acme")), ("token", "ghp_revokedrevokedrevokedrevoked00000")]).await;
     assert_eq!(r.status, 303);

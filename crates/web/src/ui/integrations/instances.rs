@@ -400,7 +400,8 @@ pub async fn update(State(s): State<AppState>, CurrentUser(session): CurrentUser
         }
         j
     };
-    let result = match form::to_json(&specs, &values, &[]).map(unchanged).and_then(|j| form::parse::<InstancePatch>(&j)) {
+    // Settings are always sent, so that emptying the rate limits clears them.
+    let result = match form::to_json(&specs, &values, &[("settings", json!({}))]).map(unchanged).and_then(|j| form::parse::<InstancePatch>(&j)) {
         Ok(patch) => api::change_instance(&s, &session.actor, i.id, patch).await.map(|_| ()),
         Err(e) => Err(e),
     };
