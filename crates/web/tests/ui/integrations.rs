@@ -117,7 +117,7 @@ async fn an_admin_adds_a_github_instance_and_its_secrets_never_show(t: TestDb) {
     let b = Browser::logged_in(&ui, "admin").await;
 
     let overview = b.get("/settings/integrations").await;
-    assert!(overview.ok().contains(r#"<a class="button" href="/settings/integrations/instances/new">Add instance</a>"#), "{}", overview.body);
+    assert!(overview.ok().contains(r#"<a class="button" href="/settings/integrations/instances/new?vendor=github">Add instance</a>"#), "{}", overview.body);
     let chooser = b.get("/settings/integrations/instances/new").await;
     for v in ["github", "gitlab", "jira", "azure_devops", "servicenow"] {
         assert!(chooser.ok().contains(&format!("/settings/integrations/instances/new?vendor={v}")), "{v}");
