@@ -4,7 +4,7 @@
 
 use super::form::{self, Form, Kind, SectionSpec, Spec, Values};
 use super::instances::ConfirmDelete;
-use super::{can_assign, layout, mapping_name};
+use super::{can_assign, layout, mapping_name, refused};
 use crate::api::integrations as api;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -190,7 +190,7 @@ pub async fn create(State(s): State<AppState>, CurrentUser(session): CurrentUser
             let mut c = s.app.db().conn().await?;
             let specs = [scope_section(&mut c, &session).await?, mode_section()];
             let status = e.status;
-            Ok((status, render(&add_page(&session, Form::new(&specs, &values).with_error(&e, &specs)))?).into_response())
+            refused(status, &add_page(&session, Form::new(&specs, &values).with_error(&e, &specs)))
         }
         Err(e) => Err(e.into()),
     }
@@ -247,7 +247,7 @@ pub async fn update(State(s): State<AppState>, CurrentUser(session): CurrentUser
         }
         Err(e) if form::is_input_error(&e) => {
             let status = e.status;
-            Ok((status, render(&edit_page(&session, &a, &name, Form::new(&specs, &values).with_error(&e, &specs)))?).into_response())
+            refused(status, &edit_page(&session, &a, &name, Form::new(&specs, &values).with_error(&e, &specs)))
         }
         Err(e) => Err(e.into()),
     }

@@ -3,7 +3,7 @@
 //! webhook secret shown once after adding (or rotating), and deleting.
 
 use super::form::{self, Form, Kind, SectionSpec, Spec, Values};
-use super::{ReportView, instance_id, is_admin, layout};
+use super::{ReportView, instance_id, is_admin, layout, refused, require_admin};
 use crate::api::integrations::{self as api, read_config};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -13,7 +13,6 @@ use crate::ui::session::{CurrentUser, Session};
 use crate::ui::view;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use bytes::Bytes;
 use domain::InstanceId;
@@ -152,11 +151,6 @@ fn vendor_param(raw: &str) -> UiResult<Vendor> {
     Vendor::parse(raw).ok_or_else(|| UiError::bad_request(format!("'{raw}' is not a vendor; use github, gitlab, jira, azure_devops or servicenow")))
 }
 
-fn require_admin(session: &Session, doing: &str) -> UiResult<()> {
-    crate::api::require_global(&session.actor, domain::Action::Administer, doing)?;
-    Ok(())
-}
-
 pub struct VendorChoice {
     pub value: &'static str,
     pub label: &'static str,
@@ -213,11 +207,6 @@ fn add_page(session: &Session, vendor: Option<Vendor>, form: Option<Form>) -> In
     }
 }
 
-/// A refused save: the form again, as typed (never the secrets), with the reason.
-fn refused(page: InstanceFormPage, status: StatusCode) -> UiResult<Response> {
-    Ok((status, render(&page)?).into_response())
-}
-
 /// Adds the instance, then shows its page with the webhook URL and secret, this once.
 pub async fn create(State(s): State<AppState>, CurrentUser(session): CurrentUser, body: Bytes) -> UiResult<Response> {
     require_admin(&session, "adding an integration instance")?;
@@ -238,7 +227,7 @@ pub async fn create(State(s): State<AppState>, CurrentUser(session): CurrentUser
         }
         Err(e) if form::is_input_error(&e) => {
             let status = e.status;
-            refused(add_page(&session, Some(vendor), Some(Form::new(&specs, &values).with_error(&e, &specs))), status)
+            refused(status, &add_page(&session, Some(vendor), Some(Form::new(&specs, &values).with_error(&e, &specs))))
         }
         Err(e) => Err(e.into()),
     }
@@ -409,7 +398,7 @@ pub async fn update(State(s): State<AppState>, CurrentUser(session): CurrentUser
         Ok(()) => Ok(Redirect::to(&format!("/settings/integrations/instances/{}?saved=1", i.id.0)).into_response()),
         Err(e) if form::is_input_error(&e) => {
             let status = e.status;
-            refused(edit_page(&session, &i, Form::new(&specs, &values).with_error(&e, &specs)), status)
+            refused(status, &edit_page(&session, &i, Form::new(&specs, &values).with_error(&e, &specs)))
         }
         Err(e) => Err(e.into()),
     }

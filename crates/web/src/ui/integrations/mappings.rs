@@ -4,7 +4,7 @@
 
 use super::form::{self, Form, Kind, SectionSpec, Spec, Values};
 use super::instances::ConfirmDelete;
-use super::{ReportView, instance_id, is_admin, layout, mapping_id};
+use super::{ReportView, instance_id, is_admin, layout, mapping_id, refused, require_admin};
 use crate::api::integrations::{self as api, NewMapping, read_config};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -230,7 +230,7 @@ async fn instance_for(s: &AppState, raw: &str) -> UiResult<Instance> {
 
 /// `/settings/integrations/mappings/new?instance={id}`: the form with the vendor's defaults.
 pub async fn new(State(s): State<AppState>, CurrentUser(session): CurrentUser, Query(q): Query<NewQuery>) -> UiResult<Html<String>> {
-    crate::api::require_global(&session.actor, Action::Administer, "adding a mapping")?;
+    require_admin(&session, "adding a mapping")?;
     let i = instance_for(&s, &q.instance).await?;
     let preset = q.preset.as_deref().filter(|p| !p.is_empty());
     let defaults = configure::mapping_defaults(i.vendor, preset).map_err(ApiError::from)?;
@@ -242,7 +242,7 @@ pub async fn new(State(s): State<AppState>, CurrentUser(session): CurrentUser, Q
 
 /// Adds the mapping, then shows it with what became of its webhook.
 pub async fn create(State(s): State<AppState>, CurrentUser(session): CurrentUser, body: Bytes) -> UiResult<Response> {
-    crate::api::require_global(&session.actor, Action::Administer, "adding a mapping")?;
+    require_admin(&session, "adding a mapping")?;
     let values = Values::parse(&body);
     let i = instance_for(&s, values.get("instance")).await?;
     let specs = specs(i.vendor, true);
@@ -260,8 +260,7 @@ pub async fn create(State(s): State<AppState>, CurrentUser(session): CurrentUser
         }
         Err(e) if form::is_input_error(&e) => {
             let status = e.status;
-            let page = add_page(&session, &i, None, Form::new(&specs, &values).with_error(&e, &specs));
-            Ok((status, render(&page)?).into_response())
+            refused(status, &add_page(&session, &i, None, Form::new(&specs, &values).with_error(&e, &specs)))
         }
         Err(e) => Err(e.into()),
     }
@@ -426,7 +425,7 @@ fn edit_page(session: &Session, m: &Mapping, i: &Instance, form: Form) -> Mappin
 
 /// The edit form, pre-filled with the mapping's configuration.
 pub async fn edit(State(s): State<AppState>, CurrentUser(session): CurrentUser, Path(raw): Path<String>) -> UiResult<Html<String>> {
-    crate::api::require_global(&session.actor, Action::Administer, "changing a mapping")?;
+    require_admin(&session, "changing a mapping")?;
     let m = load(&s, &session, &raw).await?;
     let i = instance_for(&s, &m.instance.0.to_string()).await?;
     let specs = specs(m.vendor, false);
@@ -435,7 +434,7 @@ pub async fn edit(State(s): State<AppState>, CurrentUser(session): CurrentUser, 
 }
 
 pub async fn update(State(s): State<AppState>, CurrentUser(session): CurrentUser, Path(raw): Path<String>, body: Bytes) -> UiResult<Response> {
-    crate::api::require_global(&session.actor, Action::Administer, "changing a mapping")?;
+    require_admin(&session, "changing a mapping")?;
     let m = load(&s, &session, &raw).await?;
     let values = Values::parse(&body);
     let specs = specs(m.vendor, false);
@@ -449,14 +448,14 @@ pub async fn update(State(s): State<AppState>, CurrentUser(session): CurrentUser
         Err(e) if form::is_input_error(&e) => {
             let status = e.status;
             let i = instance_for(&s, &m.instance.0.to_string()).await?;
-            Ok((status, render(&edit_page(&session, &m, &i, Form::new(&specs, &values).with_error(&e, &specs)))?).into_response())
+            refused(status, &edit_page(&session, &m, &i, Form::new(&specs, &values).with_error(&e, &specs)))
         }
         Err(e) => Err(e.into()),
     }
 }
 
 pub async fn confirm_delete(State(s): State<AppState>, CurrentUser(session): CurrentUser, Path(raw): Path<String>) -> UiResult<Html<String>> {
-    crate::api::require_global(&session.actor, Action::Administer, "deleting a mapping")?;
+    require_admin(&session, "deleting a mapping")?;
     let m = load(&s, &session, &raw).await?;
     render(&ConfirmDelete {
         layout: layout(&session, format!("Delete {}", m.label)),

@@ -26,7 +26,6 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::Html;
 use axum::routing::{get, post};
-use domain::tracker::Vendor;
 use domain::{Action, Actor, InstanceId, MappingId, Role};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -66,6 +65,18 @@ fn mapping_id(raw: &str) -> UiResult<MappingId> {
 
 fn instance_id(raw: &str) -> UiResult<InstanceId> {
     super::lookup::path_id(raw, "instance").map(InstanceId)
+}
+
+/// Administrators only (the API's rule for changing instances and mappings), checked before a
+/// form is read or shown.
+fn require_admin(session: &Session, doing: &str) -> UiResult<()> {
+    Ok(crate::api::require_global(&session.actor, Action::Administer, doing)?)
+}
+
+/// A refused save: the form again, as typed, with the error's status (422; 409 for a clash).
+fn refused(status: axum::http::StatusCode, page: &impl Template) -> UiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    Ok((status, render(page)?).into_response())
 }
 
 /// True if the actor may add, change and check instances and mappings (the API's rule).
@@ -192,7 +203,6 @@ async fn overview(
     let errors = store::push_errors::counts(&mut c).await?;
     let assigns = store::assignments::list(&mut c, &Default::default()).await?;
     let names = super::lookup::product_names(&mut c, &session.actor.visibility()).await?;
-    let by_instance: HashMap<InstanceId, (&str, Vendor)> = insts.iter().map(|i| (i.id, (i.label.as_str(), i.vendor))).collect();
     let instance_labels: HashMap<InstanceId, String> = insts.iter().map(|i| (i.id, i.label.clone())).collect();
     let mapping_label: HashMap<MappingId, String> = maps.iter().map(|m| (m.id, mapping_name(&instance_labels, m))).collect();
     let mut engagement_names = HashMap::new();
@@ -223,7 +233,7 @@ async fn overview(
             .map(|m| MappingRow {
                 id: m.id.0,
                 icon: view::vendor_icon(m.vendor),
-                instance: by_instance.get(&m.instance).map(|i| i.0.to_owned()).unwrap_or_default(),
+                instance: instance_labels.get(&m.instance).cloned().unwrap_or_default(),
                 instance_id: m.instance.0,
                 label: m.label.clone(),
                 target: m.config.target.describe(),
