@@ -14,6 +14,7 @@ store::both_backends!(
     mappings_are_added_with_defaults_changed_checked_and_deleted,
     assignments_are_added_changed_and_removed,
     readers_see_no_forms_and_cannot_post,
+    jira_and_servicenow_forms_store_their_own_fields,
 );
 
 async fn errors_are_listed_and_retried(t: TestDb) {
@@ -542,4 +543,109 @@ async fn readers_see_no_forms_and_cannot_post(t: TestDb) {
     assert_eq!(store::instances::list(&mut c).await.unwrap().len(), 1);
     assert_eq!(store::mappings::list(&mut c, None).await.unwrap().len(), 1);
     assert_eq!(store::assignments::list(&mut c, &Default::default()).await.unwrap().len(), 1);
+}
+
+/// The Jira and ServiceNow forms: their credentials, Jira's target fields (space, components,
+/// switches) and due days, ServiceNow's Impact + Urgency preset. Nothing is reachable at the
+/// locations (port 9 refuses), so only the forms and what they store are tested here.
+async fn jira_and_servicenow_forms_store_their_own_fields(t: TestDb) {
+    let ui = Ui::start(t).await;
+    ui.user("admin", Some(Role::Admin)).await;
+    let b = Browser::logged_in(&ui, "admin").await;
+    let csrf = b.get("/settings/integrations").await.csrf();
+    let instance_id = |label: &'static str| {
+        let ui = &ui;
+        async move {
+            let mut c = ui.t.db.conn().await.unwrap();
+            store::instances::list(&mut c).await.unwrap().into_iter().find(|i| i.label == label).unwrap().id.0
+        }
+    };
+
+    // Jira Cloud: e-mail and API token.
+    let r = send(&b, &csrf, "/settings/integrations/instances", &[("vendor", "jira"), ("label", "Jira"), ("location", "http://127.0.0.1:9"), ("username", "me@example.com"), ("password", "jira-api-token-secret")]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    no_secrets(&r, &["jira-api-token-secret"]);
+    let jira = instance_id("Jira").await;
+    let form = b.get(&format!("/settings/integrations/mappings/new?instance={jira}")).await;
+    for want in [
+        r#"name="target.issue_type" value="Bug""#,
+        r#"<option value="product" selected>Product team space</option>"#,
+        r#"name="target.priority" value="true" checked"#,
+        r#"name="target.delete_rejected" value="true">"#,
+        r#"name="severity_mapping.critical" value="Highest""#,
+        r#"name="due_days.high""#,
+    ] {
+        assert!(form.ok().contains(want), "{want} missing: {}", form.body);
+    }
+    let jira_s = jira.to_string();
+    let mut fields: Vec<(&str, &str)> = vec![
+        ("instance", &jira_s),
+        ("label", "SEC"),
+        ("target.project", "SEC"),
+        ("target.issue_type", "Vulnerability"),
+        ("target.space", "security"),
+        ("target.components", "api, web"),
+        ("target.delete_rejected", "true"),
+        ("target.sync_comments", "true"),
+        ("severity_mapping.field", "priority"),
+        ("severity_mapping.info", "Lowest"),
+        ("severity_mapping.low", "Low"),
+        ("severity_mapping.medium", "Medium"),
+        ("severity_mapping.high", "High"),
+        ("severity_mapping.critical", "Highest"),
+        ("status_mapping.field", "status"),
+        ("status_mapping.active", "To Do"),
+        ("status_mapping.closed", "Done"),
+        ("status_mapping.false_positive", "Won't Do"),
+        ("status_mapping.risk_accepted", "Won't Do"),
+        ("title_template", "[VULNBRIDGE] {{ id }} - {{ title }}"),
+        ("due_days.critical", "7"),
+        ("due_days.high", "30"),
+    ];
+    let r = send(&b, &csrf, "/settings/integrations/mappings", &fields).await;
+    assert!(r.ok().contains("Webhook: not registered"), "{}", r.body);
+    let mut c = ui.t.db.conn().await.unwrap();
+    let m = store::mappings::list(&mut c, Some(domain::InstanceId(jira))).await.unwrap().pop().unwrap();
+    drop(c);
+    assert_eq!(
+        m.config.target,
+        domain::tracker::MappingTarget::Jira {
+            project: "SEC".into(),
+            issue_type: "Vulnerability".into(),
+            space: domain::tracker::JiraSpace::Security,
+            components: vec!["api".into(), "web".into()],
+            priority: false,
+            delete_rejected: true,
+            close_security_issue_when_done: false,
+            sync_comments: true,
+        }
+    );
+    assert_eq!(m.config.due_days, [(domain::Severity::High, 30), (domain::Severity::Critical, 7)].into());
+    // Zero days is refused naming the severity; the mapping stays as it was.
+    fields.retain(|(k, _)| *k != "instance");
+    fields.push(("due_days.low", "0"));
+    let r = send(&b, &csrf, &format!("/settings/integrations/mappings/{}/edit", m.id.0), &fields).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("due_days.low") && r.body.contains(r#"name="target.components" value="api, web""#), "{}", r.body);
+
+    // ServiceNow: an OAuth client and refresh token; a half-given client names what is missing.
+    let sn = [("vendor", "servicenow"), ("label", "ServiceNow"), ("location", "http://127.0.0.1:9")];
+    let r = send(&b, &csrf, "/settings/integrations/instances", &[&sn[..], &[("client_id", "vulnbridge")]].concat()).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("client_secret"), "{}", r.body);
+    assert!(r.body.contains(r#"name="client_id" value="vulnbridge""#), "{}", r.body);
+    let r = send(&b, &csrf, "/settings/integrations/instances", &[&sn[..], &[("client_id", "vulnbridge"), ("client_secret", "sn-client-secret"), ("refresh_token", "sn-refresh-token")]].concat()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    no_secrets(&r, &["sn-client-secret", "sn-refresh-token"]);
+    let sn = instance_id("ServiceNow").await;
+    let form = b.get(&format!("/settings/integrations/mappings/new?instance={sn}")).await;
+    assert!(form.ok().contains(r#"name="severity_mapping.critical" value="3""#) && form.body.contains(r#"name="target.table" value="incident""#), "{}", form.body);
+    let preset = format!("/settings/integrations/mappings/new?instance={sn}&#38;preset=impact_urgency");
+    assert!(form.body.contains(&preset), "a link to the preset: {}", form.body);
+    let form = b.get(&format!("/settings/integrations/mappings/new?instance={sn}&preset=impact_urgency")).await;
+    assert!(form.ok().contains(r#"name="severity_mapping.critical" value="1/1""#) && form.body.contains(r#"value="impact+urgency""#), "{}", form.body);
+    assert_eq!(b.get(&format!("/settings/integrations/mappings/new?instance={sn}&preset=nope")).await.status, 422);
+    for path in ["/settings/integrations".to_owned(), format!("/settings/integrations/instances/{sn}/edit"), format!("/settings/integrations/instances/{jira}/edit")] {
+        no_secrets(&b.get(&path).await, &["sn-client-secret", "sn-refresh-token", "jira-api-token-secret"]);
+    }
 }
