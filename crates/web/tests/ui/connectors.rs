@@ -17,6 +17,7 @@ store::both_backends!(
     a_maintainer_adds_checks_edits_and_deletes_a_connector,
     records_are_discovered_then_mapped_ignored_restored_and_deleted,
     readers_see_no_buttons_and_may_not_post,
+    records_are_paged_keeping_the_filter,
 );
 
 async fn records_operations_and_runs(t: TestDb) {
@@ -518,4 +519,112 @@ async fn readers_see_no_buttons_and_may_not_post(t: TestDb) {
     // Without the CSRF token even a maintainer's form is refused.
     assert_eq!(mb.post(&format!("{url}/delete"), &[]).await.status, 403);
     assert_eq!(connectors_in_db(&ui).await.len(), 1);
+}
+
+/// The `rel` link of a page (`prev` or `next`), unescaped.
+fn pager_link(body: &str, rel: &str) -> Option<String> {
+    let at = body.find(&format!(r#"<a rel="{rel}" href=""#))? + rel.len() + 16;
+    let end = body[at..].find('"')?;
+    Some(body[at..at + end].replace("&amp;", "&").replace("&#38;", "&"))
+}
+
+fn rows_shown(body: &str) -> usize {
+    body.matches(r#"<tr id="record-"#).count()
+}
+
+async fn records_are_paged_keeping_the_filter(t: TestDb) {
+    let ui = Ui::start(t).await;
+    ui.user("admin", Some(Role::Admin)).await;
+    let shop = ui.world("Shop").await;
+    let cipher = secrets::Cipher::new(&secrets::MasterKey::generate());
+    // 230 records: every fifth ignored (46), one mapped.
+    let k = {
+        let mut c = ui.t.db.conn().await.unwrap();
+        let k = store::connectors::create(
+            &mut c,
+            store::connectors::NewConnector {
+                tool: Tool::Semgrep,
+                label: "Semgrep many".into(),
+                location: "https://semgrep.dev".into(),
+                secrets: cipher.seal("connector-secrets", r#"{"token":"sgp_x"}"#),
+                settings: ConnectorSettings::default(),
+            },
+        )
+        .await
+        .unwrap();
+        for i in 0..230 {
+            let found = DiscoveredRecord { external_id: format!("p-{i:03}"), name: format!("project-{i:03}"), metadata: serde_json::json!({}) };
+            let r = store::connectors::create_record(&mut c, k.id, &found, (i == 7).then_some(shop.product.id), None).await.unwrap();
+            if i % 5 == 0 {
+                store::connectors::decide_record(&mut c, r.id, RecordState::Ignored, None, "admin").await.unwrap();
+            }
+        }
+        k
+    };
+    let b = Browser::logged_in(&ui, "admin").await;
+    let url = format!("/connectors/{}", k.id.0);
+
+    // 100 a page by default, Next to the rest, Previous back; names sorted.
+    let page = b.get(&url).await;
+    let body = page.ok();
+    assert!(body.contains("Records (230)") && body.contains("Showing 1–100 of 230"), "{body}");
+    assert_eq!(rows_shown(body), 100);
+    assert!(body.contains("project-000") && body.contains("project-099") && !body.contains("project-100"));
+    assert_eq!(pager_link(body, "prev"), None);
+    let next = pager_link(body, "next").expect("a Next link");
+    assert_eq!(next, format!("{url}?offset=100#records"));
+    let body = b.get(&next).await.ok().to_owned();
+    assert!(body.contains("Showing 101–200 of 230") && body.contains("project-100") && !body.contains("project-099"), "{body}");
+    assert_eq!(pager_link(&body, "prev").as_deref(), Some(format!("{url}#records").as_str()));
+    let last = pager_link(&body, "next").unwrap();
+    let body = b.get(&last).await.ok().to_owned();
+    assert_eq!(rows_shown(&body), 30);
+    assert!(body.contains("Showing 201–230 of 230") && body.contains("project-229"), "{body}");
+    assert_eq!(pager_link(&body, "next"), None);
+
+    // Filtered, with a page size: the links keep both, and so does the filter form.
+    let page = b.get(&format!("{url}?state=ignored&limit=20")).await;
+    let body = page.ok().to_owned();
+    assert!(body.contains("Records (46)") && body.contains("Showing 1–20 of 46"), "{body}");
+    assert_eq!(rows_shown(&body), 20);
+    assert!(body.contains(r#"<input type="hidden" name="limit" value="20">"#), "{body}");
+    let next = pager_link(&body, "next").unwrap();
+    assert_eq!(next, format!("{url}?state=ignored&offset=20&limit=20#records"));
+    let body = b.get(&next).await.ok().to_owned();
+    let next = pager_link(&body, "next").unwrap();
+    assert_eq!(next, format!("{url}?state=ignored&offset=40&limit=20#records"));
+    let body = b.get(&next).await.ok().to_owned();
+    assert_eq!(rows_shown(&body), 6);
+    assert!(body.matches("state-ignored\"").count() >= 6, "{body}");
+    assert_eq!(pager_link(&body, "prev").as_deref(), Some(format!("{url}?state=ignored&offset=20&limit=20#records").as_str()));
+    // One page only: no pager.
+    let body = b.get(&format!("{url}?mapped=true")).await.ok().to_owned();
+    assert_eq!(rows_shown(&body), 1);
+    assert!(!body.contains("Showing ") && pager_link(&body, "next").is_none(), "{body}");
+
+    // A decision on the last page comes back to it, with the filter; restoring the last
+    // ignored record of that page empties it, so the page shown is the new last one.
+    let csrf = b.get(&url).await.csrf();
+    let records = records_in_db(&ui, k.id.0).await;
+    let on_last: Vec<&Record> = records.iter().filter(|r| r.state == RecordState::Ignored).collect();
+    assert_eq!(on_last.len(), 46);
+    let mut ignored: Vec<&Record> = on_last;
+    ignored.sort_by(|a, b| a.name.cmp(&b.name));
+    let filter = "state=ignored&offset=40&limit=20";
+    for r in &ignored[40..] {
+        let resp = b.post(&format!("{url}/records/{}", r.id.0), &[("csrf", csrf.as_str()), ("action", "restore"), ("filter", filter)]).await;
+        assert_eq!(resp.status, 303, "{}", resp.body);
+        assert_eq!(resp.location.as_deref(), Some(format!("{url}?{filter}&done=restored#records").as_str()));
+    }
+    let page = b.get(&format!("{url}?{filter}&done=restored")).await;
+    let body = page.ok();
+    assert!(body.contains("Record restored") && body.contains("Records (40)") && body.contains("Showing 21–40 of 40"), "{body}");
+    assert_eq!(rows_shown(body), 20);
+    assert_eq!(pager_link(body, "next"), None);
+
+    // Out of range: brought in range, as the API's lists do; not a number: 400.
+    let body = b.get(&format!("{url}?offset=-3&limit=0")).await.ok().to_owned();
+    assert_eq!(rows_shown(&body), 1);
+    assert!(body.contains("Showing 1–1 of 230"), "{body}");
+    assert_eq!(b.get(&format!("{url}?offset=ten")).await.status, 400);
 }

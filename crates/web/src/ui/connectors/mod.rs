@@ -175,8 +175,15 @@ struct ConnectorPage {
     records: Vec<RecordRow>,
     record_count: i64,
     filtered: bool,
-    /// The filter's query (`state=new&mapped=false`), carried by the record forms.
+    /// The filter's query with the page (`state=new&mapped=false&offset=100`), carried by the
+    /// record forms so a decision comes back to the same page.
     filter_query: String,
+    /// The page size asked for (`limit`), kept by the filter form; `None`: the default.
+    limit: Option<i64>,
+    /// `41–80`: the records shown, when there is more than one page.
+    showing: Option<String>,
+    prev: Option<String>,
+    next: Option<String>,
     states: Vec<Choice>,
     mapped: Vec<Choice>,
     products: Vec<(i64, String)>,
@@ -184,15 +191,22 @@ struct ConnectorPage {
     operation_count: i64,
 }
 
-/// The Records filter: a state and mapped or not, as the API's query names them.
+/// Records a page shows unless `limit` says otherwise.
+pub const RECORDS_PAGE: i64 = 100;
+
+/// The Records filter: a state and mapped or not, as the API's query names them, and the
+/// page (`offset`, `limit`) as the API's lists take it.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct RecordsFilter {
     state: Option<RecordState>,
     mapped: Option<bool>,
+    offset: i64,
+    limit: Option<i64>,
 }
 
 impl RecordsFilter {
     /// From `state` and `mapped` values (empty: any); a value it does not know is named.
+    /// The page is first, [`RECORDS_PAGE`] long.
     fn parse(state: Option<&str>, mapped: Option<&str>) -> UiResult<RecordsFilter> {
         let state = match state.map(str::trim).filter(|s| !s.is_empty()) {
             None => None,
@@ -204,21 +218,41 @@ impl RecordsFilter {
             Some("false") => Some(false),
             Some(v) => return Err(UiError::bad_request(format!("mapped must be true or false, not '{v}'"))),
         };
-        Ok(RecordsFilter { state, mapped })
+        Ok(RecordsFilter { state, mapped, offset: 0, limit: None })
+    }
+
+    /// This filter at `offset`, `limit` long (`None`: the default); out-of-range values are
+    /// brought in range, as the API's lists do.
+    fn at(self, offset: Option<i64>, limit: Option<i64>) -> RecordsFilter {
+        RecordsFilter { offset: offset.unwrap_or(0).max(0), limit: limit.map(|l| l.clamp(1, PageRequest::MAX_LIMIT)), ..self }
+    }
+
+    /// Whether it leaves records out by state or mapping (the page aside).
+    fn filters(&self) -> bool {
+        self.state.is_some() || self.mapped.is_some()
+    }
+
+    fn page(&self) -> PageRequest {
+        PageRequest::new(Some(self.limit.unwrap_or(RECORDS_PAGE)), Some(self.offset))
     }
 
     /// From a record form's `filter` field (the page's query); what it cannot read is dropped.
     fn from_query(raw: &str) -> RecordsFilter {
         let mut state = None;
         let mut mapped = None;
+        let mut offset = None;
+        let mut limit = None;
         for (k, v) in form_urlencoded::parse(raw.as_bytes()) {
             match k.as_ref() {
                 "state" => state = Some(v.into_owned()),
                 "mapped" => mapped = Some(v.into_owned()),
+                "offset" => offset = v.trim().parse().ok(),
+                "limit" => limit = v.trim().parse().ok(),
                 _ => {}
             }
         }
-        RecordsFilter::parse(state.as_deref(), mapped.as_deref()).unwrap_or_default()
+        let f = RecordsFilter::parse(state.as_deref(), mapped.as_deref()).unwrap_or_default();
+        f.at(offset, limit)
     }
 
     fn query(&self) -> String {
@@ -229,7 +263,19 @@ impl RecordsFilter {
         if let Some(m) = self.mapped {
             q.append_pair("mapped", if m { "true" } else { "false" });
         }
+        if self.offset > 0 {
+            q.append_pair("offset", &self.offset.to_string());
+        }
+        if let Some(l) = self.limit {
+            q.append_pair("limit", &l.to_string());
+        }
         q.finish()
+    }
+
+    /// The connector's page showing this filter's records.
+    fn url(&self, k: i64) -> String {
+        let q = self.query();
+        if q.is_empty() { format!("/connectors/{k}#records") } else { format!("/connectors/{k}?{q}#records") }
     }
 }
 
@@ -250,6 +296,8 @@ pub struct DetailQuery {
     done: Option<String>,
     state: Option<String>,
     mapped: Option<String>,
+    offset: Option<i64>,
+    limit: Option<i64>,
 }
 
 fn connector_id(raw: &str) -> UiResult<ConnectorId> {
@@ -299,7 +347,7 @@ pub async fn detail(
     let Query(q) = q.map_err(|e| UiError::bad_request(e.body_text()))?;
     read(&session.actor)?;
     let id = connector_id(&raw)?;
-    let filter = RecordsFilter::parse(q.state.as_deref(), q.mapped.as_deref())?;
+    let filter = RecordsFilter::parse(q.state.as_deref(), q.mapped.as_deref())?.at(q.offset, q.limit);
     let notice = match (q.queued.as_deref(), q.done.as_deref()) {
         (Some(k @ ("discover" | "sync")), _) => Some(format!("{k} queued; the operations table shows it when it runs.")),
         (_, Some(d)) => done_notice(d).map(str::to_owned),
@@ -309,15 +357,20 @@ pub async fn detail(
 }
 
 /// Renders a connector's page.
-async fn page(s: &AppState, session: &Session, id: ConnectorId, filter: RecordsFilter, extras: Extras) -> UiResult<Html<String>> {
+async fn page(s: &AppState, session: &Session, id: ConnectorId, mut filter: RecordsFilter, extras: Extras) -> UiResult<Html<String>> {
     let mut c = s.app.db().conn().await?;
     let k = connectors::get(&mut c, id).await?;
-    let records = connectors::list_records(
-        &mut c,
-        &RecordFilter { connector: Some(k.id), state: filter.state, mapped: filter.mapped, product: None },
-        PageRequest::new(Some(200), None),
-    )
-    .await?;
+    let wanted = RecordFilter { connector: Some(k.id), state: filter.state, mapped: filter.mapped, product: None };
+    let mut records = connectors::list_records(&mut c, &wanted, filter.page()).await?;
+    if records.results.is_empty() && filter.offset > 0 && records.count > 0 {
+        // Past the end (the last records of the last page were mapped away, or deleted): the
+        // last page.
+        let limit = filter.page().limit;
+        filter.offset = (records.count - 1) / limit * limit;
+        records = connectors::list_records(&mut c, &wanted, filter.page()).await?;
+    }
+    let shown = filter.page();
+    let paged = shown.offset > 0 || records.count > shown.offset + records.results.len() as i64;
     let ops = connectors::list_operations(&mut c, &OperationFilter { connector: Some(k.id), kind: None, status: None }, PageRequest::new(Some(50), None)).await?;
     let visible = lookup::visible_products(&mut c, &session.actor.visibility()).await?;
     let names: std::collections::HashMap<ProductId, String> = visible.iter().cloned().collect();
@@ -342,8 +395,12 @@ async fn page(s: &AppState, session: &Session, id: ConnectorId, filter: RecordsF
         error: extras.error,
         check: extras.check,
         record_count: records.count,
-        filtered: filter != RecordsFilter::default(),
+        filtered: filter.filters(),
         filter_query: filter.query(),
+        limit: filter.limit,
+        showing: paged.then(|| format!("{}–{}", shown.offset + 1, shown.offset + records.results.len() as i64)),
+        prev: (shown.offset > 0).then(|| filter.at(Some(shown.offset - shown.limit), filter.limit).url(k.id.0)),
+        next: (shown.offset + shown.limit < records.count).then(|| filter.at(Some(shown.offset + shown.limit), filter.limit).url(k.id.0)),
         states,
         mapped,
         products: if can_run { visible.into_iter().map(|(p, n)| (p.0, n)).collect() } else { Vec::new() },
@@ -474,7 +531,7 @@ async fn record_of(s: &AppState, session: &Session, k: ConnectorId, raw: &str) -
     Ok(id)
 }
 
-/// After a record change: back to the page with its filter, and what was done.
+/// After a record change: back to the page with its filter (and page), and what was done.
 fn back(k: ConnectorId, filter: &RecordsFilter, done: &str) -> Response {
     let q = filter.query();
     let sep = if q.is_empty() { "" } else { "&" };
@@ -545,6 +602,15 @@ mod tests {
         assert_eq!(RecordsFilter::from_query("state=bogus&mapped=true"), RecordsFilter::default());
         assert!(RecordsFilter::parse(Some("bogus"), None).unwrap_err().detail.contains("bogus"));
         assert!(RecordsFilter::parse(None, Some("maybe")).unwrap_err().detail.contains("maybe"));
+        // The page travels with the filter; out-of-range values are brought in range.
+        let paged = f.at(Some(200), Some(25));
+        assert_eq!(paged.query(), "state=new&mapped=false&offset=200&limit=25");
+        assert_eq!(RecordsFilter::from_query(&paged.query()), paged);
+        assert!(paged.filters() && !RecordsFilter::default().at(Some(100), None).filters());
+        assert_eq!(RecordsFilter::default().at(Some(-5), Some(0)).query(), "limit=1");
+        assert_eq!(RecordsFilter::default().at(None, Some(5000)).page().limit, PageRequest::MAX_LIMIT);
+        assert_eq!(RecordsFilter::default().url(3), "/connectors/3#records");
+        assert_eq!(paged.url(3), "/connectors/3?state=new&mapped=false&offset=200&limit=25#records");
     }
 
     #[test]
