@@ -506,6 +506,13 @@ async fn readers_see_no_forms_and_cannot_post(t: TestDb) {
             assert!(!body.contains(absent), "{absent} shown to a reader: {body}");
         }
     }
+    {
+        let f = ui.findings(&shop.test, vec![json!({"title": "Fails", "severity": "high"})]).await;
+        let mut c = ui.t.db.conn().await.unwrap();
+        store::push_errors::record(&mut c, m.id, Subject::Finding(f[0].id), "forbidden", "GitHub answered 403", None, store::now()).await.unwrap();
+    }
+    let errors = b.get(&format!("/settings/integrations/mappings/{}/errors", m.id.0)).await;
+    assert!(errors.ok().contains("GitHub answered 403") && !errors.body.contains("Retry"), "no Retry for a reader: {}", errors.body);
     let csrf = overview.csrf();
     for path in [
         "/settings/integrations/instances/new".to_owned(),

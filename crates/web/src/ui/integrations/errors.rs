@@ -42,6 +42,8 @@ struct ErrorsPage {
     prev: Option<String>,
     next: Option<String>,
     retried: Option<usize>,
+    /// The user may write somewhere, so Retry is offered (each retry checks its finding's product).
+    can_retry: bool,
 }
 
 #[derive(Deserialize)]
@@ -93,6 +95,7 @@ pub async fn errors(
             })
             .collect(),
         retried: q.retried,
+        can_retry: crate::ui::bulk::can_push_any(&session.actor),
     })
 }
 
