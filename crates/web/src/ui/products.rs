@@ -86,12 +86,24 @@ pub struct EngagementRow {
     pub tests: Vec<TestRow>,
 }
 
+/// One of the product's tracker assignments: where its tickets go and when.
+pub struct TrackerRow {
+    pub id: i64,
+    pub icon: &'static str,
+    pub mapping: String,
+    pub engagement: Option<String>,
+    pub push_mode: &'static str,
+}
+
 #[derive(Template)]
 #[template(path = "product.html")]
 struct ProductPage {
     layout: Layout,
     product: ProductRow,
     engagements: Vec<EngagementRow>,
+    trackers: Vec<TrackerRow>,
+    /// Product maintainers add and change its assignments (Settings › Integrations forms).
+    can_assign: bool,
 }
 
 pub async fn detail(State(s): State<AppState>, CurrentUser(session): CurrentUser, Path(raw): Path<String>) -> UiResult<Html<String>> {
@@ -112,7 +124,7 @@ pub async fn detail(State(s): State<AppState>, CurrentUser(session): CurrentUser
             last_import: view::time(t.last_import_at),
         });
     }
-    let engagements = engs
+    let engagements: Vec<EngagementRow> = engs
         .results
         .into_iter()
         .map(|e| EngagementRow {
@@ -123,6 +135,7 @@ pub async fn detail(State(s): State<AppState>, CurrentUser(session): CurrentUser
             name: e.name,
         })
         .collect();
+    let trackers = tracker_rows(&mut c, p.id, &engagements).await?;
     let product = ProductRow {
         id: p.id.0,
         open: counts.iter().sum(),
@@ -130,5 +143,34 @@ pub async fn detail(State(s): State<AppState>, CurrentUser(session): CurrentUser
         description: p.description.unwrap_or_default(),
         name: p.name,
     };
-    render(&ProductPage { layout: Layout::new(&session, product.name.clone(), "products"), product, engagements })
+    render(&ProductPage {
+        layout: Layout::new(&session, product.name.clone(), "products"),
+        product,
+        engagements,
+        trackers,
+        can_assign: actor.can(domain::Action::Manage, p.id),
+    })
+}
+
+/// The product's assignments, named `Instance › Mapping` with the vendor's icon.
+async fn tracker_rows(c: &mut store::PooledConn, product: ProductId, engagements: &[EngagementRow]) -> UiResult<Vec<TrackerRow>> {
+    let assigned = store::assignments::list(c, &store::assignments::Filter { product: Some(product), ..Default::default() }).await?;
+    if assigned.is_empty() {
+        return Ok(Vec::new());
+    }
+    let instances: HashMap<_, _> = store::instances::list(c).await?.into_iter().map(|i| (i.id, i.label)).collect();
+    let mappings: HashMap<_, _> = store::mappings::list(c, None).await?.into_iter().map(|m| (m.id, m)).collect();
+    Ok(assigned
+        .into_iter()
+        .filter_map(|a| {
+            let m = mappings.get(&a.mapping)?;
+            Some(TrackerRow {
+                id: a.id.0,
+                icon: view::vendor_icon(m.vendor),
+                mapping: format!("{} › {}", instances.get(&m.instance).map(String::as_str).unwrap_or("?"), m.label),
+                engagement: a.engagement.and_then(|e| engagements.iter().find(|r| r.id == e.0).map(|r| r.name.clone())),
+                push_mode: a.push_mode.label(),
+            })
+        })
+        .collect())
 }

@@ -5,7 +5,7 @@ use domain::Role;
 use serde_json::json;
 use store::testing::TestDb;
 
-store::both_backends!(hierarchy_follows_roles);
+store::both_backends!(hierarchy_follows_roles, trackers_of_a_product);
 
 async fn hierarchy_follows_roles(t: TestDb) {
     let ui = Ui::start(t).await;
@@ -49,4 +49,37 @@ async fn hierarchy_follows_roles(t: TestDb) {
     assert_eq!(b.get("/products/xyz").await.status, 400);
     let list = b.get(&format!("/findings?test={}", other.test.id.0)).await;
     assert!(list.ok().contains("No findings match.") && !list.body.contains("Semgrep JSON Report)"), "not even its name");
+}
+
+/// A product's page lists where its findings are pushed; its maintainers get the links to add
+/// and change assignments, its readers do not.
+async fn trackers_of_a_product(t: TestDb) {
+    let ui = Ui::start(t).await;
+    let shop = ui.world("Shop").await;
+    let quiet = ui.world("Quiet").await;
+    let (_, m) = ui.github(shop.product.id).await;
+    let mia = ui.user("mia", None).await;
+    let rex = ui.user("rex", None).await;
+    ui.member(shop.product.id, mia, Role::Maintainer).await;
+    ui.member(quiet.product.id, mia, Role::Maintainer).await;
+    ui.member(shop.product.id, rex, Role::Reader).await;
+
+    let b = Browser::logged_in(&ui, "mia").await;
+    let body = b.get(&format!("/products/{}", shop.product.id.0)).await.ok().to_owned();
+    assert!(body.contains("GitHub acme › storefront"), "{body}");
+    assert!(body.contains("Explicitly Publish Changes") && body.contains("the whole product"));
+    assert!(body.contains(r#"<svg"#), "the vendor's icon");
+    let assignment = store::assignments::list(&mut ui.t.db.conn().await.unwrap(), &store::assignments::Filter { mapping: Some(m.id), ..Default::default() }).await.unwrap();
+    assert!(body.contains(&format!(r#"href="/settings/integrations/assignments/{}/edit""#, assignment[0].id.0)));
+    assert!(body.contains(&format!(r#"href="/settings/integrations/assignments/new?product={}""#, shop.product.id.0)));
+    // The link leads to the form with the product chosen.
+    let form = b.get(&format!("/settings/integrations/assignments/new?product={}", shop.product.id.0)).await;
+    assert!(form.ok().contains(&format!(r#"<option value="{}" selected"#, shop.product.id.0)), "{}", form.body);
+    let body = b.get(&format!("/products/{}", quiet.product.id.0)).await.ok().to_owned();
+    assert!(body.contains("No tracker assignments"), "{body}");
+
+    let b = Browser::logged_in(&ui, "rex").await;
+    let body = b.get(&format!("/products/{}", shop.product.id.0)).await.ok().to_owned();
+    assert!(body.contains("GitHub acme › storefront"), "a reader sees where findings go");
+    assert!(!body.contains("/settings/integrations/assignments/"), "but gets no links to change it");
 }
