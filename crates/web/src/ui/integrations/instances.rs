@@ -316,18 +316,13 @@ async fn load(s: &AppState, session: &Session, raw: &str) -> UiResult<Instance> 
     Ok(instances::get(&mut c, id).await?)
 }
 
-#[derive(Deserialize)]
-pub struct ShowQuery {
-    saved: Option<String>,
-}
-
 /// `/settings/integrations/instances/{id}`: the instance, its mappings, and (administrators)
 /// Check connection, Edit, Delete, Add mapping.
 pub async fn show(
     State(s): State<AppState>,
     CurrentUser(session): CurrentUser,
     Path(raw): Path<String>,
-    q: Result<Query<ShowQuery>, axum::extract::rejection::QueryRejection>,
+    q: Result<Query<super::SavedQuery>, axum::extract::rejection::QueryRejection>,
 ) -> UiResult<Html<String>> {
     let i = load(&s, &session, &raw).await?;
     let mut page = instance_page(&s, &session, i).await?;

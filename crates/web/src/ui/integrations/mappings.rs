@@ -365,18 +365,13 @@ async fn load(s: &AppState, session: &Session, raw: &str) -> UiResult<Mapping> {
     Ok(mappings::get(&mut c, id).await?)
 }
 
-#[derive(Deserialize)]
-pub struct ShowQuery {
-    saved: Option<String>,
-}
-
 /// `/settings/integrations/mappings/{id}`: the mapping, its assignments, and (administrators)
 /// Check mapping, Register webhook, Edit, Delete.
 pub async fn show(
     State(s): State<AppState>,
     CurrentUser(session): CurrentUser,
     Path(raw): Path<String>,
-    q: Result<Query<ShowQuery>, axum::extract::rejection::QueryRejection>,
+    q: Result<Query<super::SavedQuery>, axum::extract::rejection::QueryRejection>,
 ) -> UiResult<Html<String>> {
     let m = load(&s, &session, &raw).await?;
     let mut page = mapping_page(&s, &session, m).await?;

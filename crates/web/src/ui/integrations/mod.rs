@@ -90,6 +90,12 @@ fn can_assign(actor: &Actor) -> bool {
 }
 
 /// `GitHub acme › storefront`, for lists and selects.
+/// `?saved` on an instance's or a mapping's page after its form was saved.
+#[derive(serde::Deserialize)]
+pub struct SavedQuery {
+    saved: Option<String>,
+}
+
 fn mapping_name(instances: &HashMap<InstanceId, String>, m: &domain::tracker::Mapping) -> String {
     format!("{} › {}", instances.get(&m.instance).map(String::as_str).unwrap_or("?"), m.label)
 }
