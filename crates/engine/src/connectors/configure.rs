@@ -76,6 +76,14 @@ fn check_secrets(tool: Tool, secrets: &BTreeMap<String, SecretString>) -> Result
     Ok(())
 }
 
+/// Checks the tool's options as its client will read them (`scanners::connectors::
+/// check_options`, the client builder's own parsing): a bad one is named as
+/// `settings.options.<name>`.
+fn check_options(tool: Tool, location: &url::Url, settings: &ConnectorSettings) -> Result<(), StoreError> {
+    scanners::connectors::check_options(tool, location, &settings.options)
+        .map_err(|e| invalid(&format!("settings.options.{}", e.option), e.message))
+}
+
 fn seal(app: &App, secrets: &BTreeMap<String, SecretString>) -> secrets::Sealed {
     let plain: BTreeMap<&str, &str> = secrets.iter().map(|(k, v)| (k.as_str(), v.expose_secret())).collect();
     app.cipher().seal(SECRETS_PURPOSE, &serde_json::to_string(&plain).unwrap_or_default())
@@ -86,6 +94,7 @@ pub async fn create(app: &App, c: &mut impl AsConn, input: NewConnectorInput) ->
     let location = parse_location(&input.location)?;
     check_secrets(input.tool, &input.secrets)?;
     input.settings.check()?;
+    check_options(input.tool, &location, &input.settings)?;
     connectors::create(
         c,
         NewConnector { tool: input.tool, label, location: location.to_string(), secrets: seal(app, &input.secrets), settings: input.settings },
@@ -116,17 +125,28 @@ pub async fn update(app: &App, c: &mut impl AsConn, id: ConnectorId, patch: Conn
     if let Some(l) = &patch.label {
         ch.label = Some(check_label(l)?);
     }
-    if let Some(l) = &patch.location {
-        ch.location = Some(parse_location(l)?.to_string());
-    }
+    let location = match &patch.location {
+        Some(l) => Some(parse_location(l)?),
+        None => None,
+    };
     if let Some(s) = &patch.secrets {
         check_secrets(current.tool, s)?;
         ch.secrets = Some(seal(app, s));
     }
-    if let Some(s) = patch.settings {
+    if let Some(s) = &patch.settings {
         s.check()?;
-        ch.settings = Some(s);
     }
+    // The options as they will be, against the location as it will be (AWS reads its Region
+    // from the location), whenever either changes.
+    if location.is_some() || patch.settings.is_some() {
+        let at = match &location {
+            Some(l) => l.clone(),
+            None => url::Url::parse(&current.location).map_err(|e| invalid("location", format!("the stored location is not a URL: {e}")))?,
+        };
+        check_options(current.tool, &at, patch.settings.as_ref().unwrap_or(&current.settings))?;
+    }
+    ch.location = location.map(|l| l.to_string());
+    ch.settings = patch.settings;
     connectors::update(c, id, ch).await
 }
 

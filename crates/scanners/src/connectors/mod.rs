@@ -46,19 +46,105 @@ impl Setup {
             .ok_or_else(|| CallError::Misconfigured(format!("the {} connector needs the secret '{name}'", self.tool.label())))
     }
 
-    /// A string option, if set.
-    pub fn option(&self, name: &str) -> Option<&str> {
-        self.options.get(name).and_then(|v| v.as_str()).filter(|s| !s.is_empty())
+    /// Its options, as the tool's client reads them.
+    pub fn options(&self) -> Options<'_> {
+        Options::new(self.tool, &self.options)
+    }
+}
+
+/// A tool option its client cannot use: which one, and why. The client builder refuses it
+/// (as [`CallError::Misconfigured`]); [`check_options`] finds it when a connector is saved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OptionError {
+    pub tool: Tool,
+    /// The option's name (`org`, `types`).
+    pub option: String,
+    /// What is wrong, to follow the option's name (`must be …, not 'x'`).
+    pub message: String,
+}
+
+impl std::fmt::Display for OptionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the {} option '{}' {}", self.tool.label(), self.option, self.message)
+    }
+}
+
+impl std::error::Error for OptionError {}
+
+impl From<OptionError> for CallError {
+    fn from(e: OptionError) -> CallError {
+        CallError::Misconfigured(e.to_string())
+    }
+}
+
+/// A tool's options (`ConnectorSettings::options`) read the way every client reads them: the
+/// same shapes accepted, the same errors.
+#[derive(Clone, Copy, Debug)]
+pub struct Options<'a> {
+    tool: Tool,
+    map: &'a serde_json::Map<String, serde_json::Value>,
+}
+
+impl<'a> Options<'a> {
+    pub fn new(tool: Tool, map: &'a serde_json::Map<String, serde_json::Value>) -> Options<'a> {
+        Options { tool, map }
     }
 
-    /// A yes/no option (`true`/`false`, or the text `"true"`/`"false"`); `default` when unset.
-    pub fn flag(&self, name: &str, default: bool) -> Result<bool, CallError> {
-        match self.options.get(name) {
-            None | Some(serde_json::Value::Null) => Ok(default),
-            Some(serde_json::Value::Bool(b)) => Ok(*b),
-            Some(serde_json::Value::String(s)) if s == "true" || s == "false" => Ok(s == "true"),
-            Some(other) => Err(CallError::Misconfigured(format!("the {} option '{name}' must be true or false, not {other}", self.tool.label()))),
+    /// An error about option `name`.
+    pub fn bad(&self, name: &str, message: impl Into<String>) -> OptionError {
+        OptionError { tool: self.tool, option: name.to_owned(), message: message.into() }
+    }
+
+    /// Option `name`'s value; unset or `null`: `None`.
+    pub fn get(&self, name: &str) -> Option<&'a serde_json::Value> {
+        self.map.get(name).filter(|v| !v.is_null())
+    }
+
+    /// A text option, if set and not empty.
+    pub fn text(&self, name: &str) -> Option<&'a str> {
+        self.get(name).and_then(|v| v.as_str()).filter(|s| !s.is_empty())
+    }
+
+    /// A yes/no option (`true`/`false`, or the text `true`/`false`/`yes`/`no`); `default`
+    /// when unset.
+    pub fn flag(&self, name: &str, default: bool) -> Result<bool, OptionError> {
+        use serde_json::Value;
+        match self.get(name) {
+            None => Ok(default),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(Value::String(s)) if matches!(s.as_str(), "true" | "yes") => Ok(true),
+            Some(Value::String(s)) if matches!(s.as_str(), "false" | "no") => Ok(false),
+            Some(other) => Err(self.bad(name, format!("must be true or false, not {other}"))),
         }
+    }
+
+    /// A list option: a JSON list of texts or comma-separated text, each word trimmed, empty
+    /// ones dropped; `None` when unset. `what` names the words (`Regions`).
+    pub fn list(&self, name: &str, what: &str) -> Result<Option<Vec<String>>, OptionError> {
+        use serde_json::Value;
+        let words: Vec<&str> = match self.get(name) {
+            None => return Ok(None),
+            Some(Value::String(s)) => s.split(',').collect(),
+            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+            Some(other) => return Err(self.bad(name, format!("must be a list of {what}, not {other}"))),
+        };
+        Ok(Some(words.into_iter().map(str::trim).filter(|w| !w.is_empty()).map(str::to_owned).collect()))
+    }
+}
+
+/// Checks a connector's options as its tool's client will read them (the same parsing the
+/// client builder does), so a bad one is refused when the connector is saved rather than at
+/// its first Check connection or run. Options a tool does not read are left alone.
+pub fn check_options(tool: Tool, location: &url::Url, options: &serde_json::Map<String, serde_json::Value>) -> Result<(), OptionError> {
+    let o = Options::new(tool, options);
+    match tool {
+        Tool::AwsSecurityHub => aws_security_hub::Options::parse(location, o).map(drop),
+        Tool::CheckmarxOne => checkmarx_one::Options::parse(o).map(drop),
+        Tool::Semgrep => semgrep::Options::parse(o).map(drop),
+        Tool::SonarQube => sonarqube::Options::parse(o).map(drop),
+        Tool::Snyk => snyk::Options::parse(o).map(drop),
+        // These read no options.
+        Tool::BurpSuite | Tool::DependencyTrack | Tool::Probely | Tool::Tenable => Ok(()),
     }
 }
 
@@ -195,7 +281,8 @@ pub fn client(
     policy: &outbound::OutboundPolicy,
 ) -> Result<Arc<dyn ScannerApi>, CallError> {
     let http = outbound::HttpClient::new(setup.tool.as_str(), limiter, policy)?;
-    // One arm per tool; each module's `new` validates the setup (secrets, options).
+    // One arm per tool; each module's `new` validates the setup: secrets, and options by the
+    // module's `Options::parse`, which `check_options` runs too.
     Ok(match setup.tool {
         Tool::AwsSecurityHub => Arc::new(aws_security_hub::AwsSecurityHub::new(setup, http)?),
         Tool::BurpSuite => Arc::new(burp::BurpSuite::new(setup, http)?),
@@ -207,4 +294,55 @@ pub fn client(
         Tool::Snyk => Arc::new(snyk::Snyk::new(setup, http)?),
         Tool::Tenable => Arc::new(tenable::Tenable::new(setup, http)?),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn check(tool: Tool, location: &str, options: Value) -> Result<(), OptionError> {
+        check_options(tool, &url::Url::parse(location).unwrap(), options.as_object().unwrap())
+    }
+
+    #[test]
+    fn options_are_checked_as_the_clients_read_them() {
+        let uuid = "0f9a2c1e-6a3b-4c55-9d2e-1b2c3d4e5f60";
+        let good = [
+            (Tool::Snyk, "https://api.snyk.io", json!({"org": uuid, "api_version": "2024-10-15~beta"})),
+            (Tool::SonarQube, "https://sonar.example.com", json!({"types": "bug, vulnerability", "hotspots": "no", "auth": "Bearer", "rule_details": true})),
+            (Tool::Semgrep, "https://semgrep.dev", json!({"issue_types": ["sast", "ai_sast"], "page_size": "500", "unknown": 1})),
+            (Tool::CheckmarxOne, "https://ast.checkmarx.net", json!({"tenant": "acme", "iam_url": "https://iam.example.com", "per_branch": true})),
+            (Tool::AwsSecurityHub, "https://securityhub.eu-west-1.amazonaws.com", json!({"regions": "eu-west-1, us-east-1"})),
+            (Tool::AwsSecurityHub, "http://127.0.0.1:4566", json!({"region": "us-east-1"})),
+            (Tool::Tenable, "https://cloud.tenable.com", json!({"anything": ["goes"]})),
+        ];
+        for (tool, location, options) in good {
+            assert_eq!(check(tool, location, options.clone()), Ok(()), "{tool} {options}");
+        }
+        let bad = [
+            (Tool::Snyk, "https://api.snyk.io", json!({"org": "acme"}), "org", "UUID"),
+            (Tool::Snyk, "https://api.snyk.io", json!({"api_version": "latest"}), "api_version", "date"),
+            (Tool::SonarQube, "https://sonar.example.com", json!({"types": "VULNERABILITY,SECURITY_HOTSPOT"}), "types", "SECURITY_HOTSPOT"),
+            (Tool::SonarQube, "https://sonar.example.com", json!({"types": 3}), "types", "must be a list"),
+            (Tool::SonarQube, "https://sonar.example.com", json!({"types": []}), "types", "empty"),
+            (Tool::SonarQube, "https://sonar.example.com", json!({"auth": "token"}), "auth", "basic or bearer"),
+            (Tool::SonarQube, "https://sonar.example.com", json!({"hotspots": "maybe"}), "hotspots", "true or false"),
+            (Tool::Semgrep, "https://semgrep.dev", json!({"page_size": 50}), "page_size", "100 to 3000"),
+            (Tool::Semgrep, "https://semgrep.dev", json!({"issue_types": "sast, dast"}), "issue_types", "'dast'"),
+            (Tool::CheckmarxOne, "https://ast.checkmarx.net", json!({"tenant": "a/b"}), "tenant", "tenant name"),
+            (Tool::CheckmarxOne, "https://ast.checkmarx.net", json!({"iam_url": "iam.example.com"}), "iam_url", "URL"),
+            (Tool::CheckmarxOne, "https://ast.checkmarx.net", json!({"branch": "main", "per_branch": true}), "per_branch", "'branch'"),
+            (Tool::AwsSecurityHub, "https://proxy.example.com", json!({}), "region", "cannot be told"),
+            (Tool::AwsSecurityHub, "https://proxy.example.com", json!({"region": "EU West"}), "region", "Region name"),
+            (Tool::AwsSecurityHub, "https://securityhub.eu-west-1.amazonaws.com", json!({"regions": ["eu-west-1", "Mars 1"]}), "regions", "'Mars 1'"),
+        ];
+        for (tool, location, options, option, says) in bad {
+            let e = check(tool, location, options.clone()).expect_err(&options.to_string());
+            assert_eq!((e.tool, e.option.as_str()), (tool, option), "{e}");
+            assert!(e.message.contains(says), "{e}");
+            assert!(e.to_string().starts_with(&format!("the {} option '{option}' ", tool.label())), "{e}");
+            assert!(matches!(CallError::from(e), CallError::Misconfigured(_)));
+        }
+    }
 }

@@ -26,6 +26,7 @@ store::both_backends!(
     a_manual_run_waits_for_the_one_in_flight,
     synced_findings_flow_on_to_a_tracker,
     checkmarx_one_imports_each_tracked_branch,
+    tool_options_are_checked_when_saved,
 );
 
 const LONG: Duration = Duration::from_secs(90);
@@ -463,4 +464,46 @@ async fn checkmarx_one_imports_each_tracked_branch(t: TestDb) {
     assert_eq!(succeeded(&fixed)["closed"], 1, "{fixed}");
     assert_eq!(open_occurrences(&s, &p["id"]).await, on_main - 1 + on_main - 1);
     s.stop_worker().await;
+}
+
+/// A tool option the client could not use is refused when the connector is saved (422 naming
+/// `settings.options.<name>`, nothing written), not at its first Check connection or run.
+async fn tool_options_are_checked_when_saved(t: TestDb) {
+    let s = Stack::start(t).await;
+    let add = |tool: &str, location: &str, secrets: Value, options: Value| {
+        s.post("/api/v1/connectors", json!({"tool": tool, "label": format!("{tool} {options}"), "location": location, "secrets": secrets, "settings": {"options": options}}))
+    };
+    let token = json!({"token": "t0ken"});
+    let refused = [
+        ("snyk", "https://api.snyk.io", token.clone(), json!({"org": "acme"}), "settings.options.org", "UUID"),
+        ("snyk", "https://api.snyk.io", token.clone(), json!({"api_version": "latest"}), "settings.options.api_version", "date"),
+        ("sonarqube", "https://sonar.example.com", token.clone(), json!({"types": "VULNERABILITY,HOTSPOT"}), "settings.options.types", "HOTSPOT"),
+        ("sonarqube", "https://sonar.example.com", token.clone(), json!({"auth": "token"}), "settings.options.auth", "basic or bearer"),
+        ("sonarqube", "https://sonar.example.com", token.clone(), json!({"hotspots": 2}), "settings.options.hotspots", "true or false"),
+        ("semgrep", "https://semgrep.dev", token.clone(), json!({"page_size": 20}), "settings.options.page_size", "100 to 3000"),
+        ("checkmarx_one", "https://ast.checkmarx.net", json!({"api_key": "k"}), json!({"branch": "main", "per_branch": true}), "settings.options.per_branch", "branch"),
+        ("aws_security_hub", "https://proxy.example.com", json!({"access_key_id": "AKIA", "secret_access_key": "s"}), json!({}), "settings.options.region", "Region"),
+    ];
+    for (tool, location, secrets, options, field, says) in refused {
+        let r = add(tool, location, secrets, options.clone()).await;
+        assert_eq!(r.status, 422, "{tool} {options}: {}", r.body);
+        assert_eq!(r.body["field"], field, "{}", r.body);
+        assert!(r.body["detail"].as_str().unwrap().contains(says), "{}", r.body);
+    }
+    assert_eq!(s.get("/api/v1/connectors").await, json!([]), "nothing written");
+
+    // Good options are saved; a change that breaks them is refused, and so is a new location
+    // the client could not read the AWS Region from.
+    let sim = start_sim(Tool::Snyk).await;
+    let k = add_connector(&s, sim.as_ref(), "Snyk", false).await;
+    let r = s.call("PATCH", &format!("/api/v1/connectors/{k}"), Some(json!({"settings": {"options": {"org": "not-a-uuid"}}}))).await;
+    assert_eq!((r.status, r.body["field"].as_str()), (422, Some("settings.options.org")), "{}", r.body);
+    let r = add("aws_security_hub", "https://securityhub.eu-west-1.amazonaws.com", json!({"access_key_id": "AKIA", "secret_access_key": "s"}), json!({"regions": "eu-west-1, us-east-1"})).await;
+    let aws = r.ok(201)["id"].as_i64().unwrap();
+    let r = s.call("PATCH", &format!("/api/v1/connectors/{aws}"), Some(json!({"location": "https://proxy.example.com"}))).await;
+    assert_eq!((r.status, r.body["field"].as_str()), (422, Some("settings.options.region")), "{}", r.body);
+    let r = s.call("PATCH", &format!("/api/v1/connectors/{aws}"), Some(json!({"location": "https://proxy.example.com", "settings": {"options": {"region": "eu-west-1"}}}))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let stored = s.get(&format!("/api/v1/connectors/{k}")).await;
+    assert_eq!(stored["settings"]["options"], Value::Object(sim.options()), "unchanged: {stored}");
 }

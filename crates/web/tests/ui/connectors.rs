@@ -18,6 +18,7 @@ store::both_backends!(
     records_are_discovered_then_mapped_ignored_restored_and_deleted,
     readers_see_no_buttons_and_may_not_post,
     records_are_paged_keeping_the_filter,
+    tool_options_are_checked_at_their_field,
 );
 
 async fn records_operations_and_runs(t: TestDb) {
@@ -627,4 +628,73 @@ async fn records_are_paged_keeping_the_filter(t: TestDb) {
     assert_eq!(rows_shown(&body), 1);
     assert!(body.contains("Showing 1–1 of 230"), "{body}");
     assert_eq!(b.get(&format!("{url}?offset=ten")).await.status, 400);
+}
+
+/// The form's field `name` (its `<div class="field…">`), to look for its error.
+fn field<'a>(body: &'a str, name: &str) -> &'a str {
+    let at = body.find(&format!(r#"id="{name}""#)).unwrap_or_else(|| panic!("no field {name}: {body}"));
+    let start = body[..at].rfind(r#"<div class="field"#).unwrap();
+    let end = body[at..].find(r#"<div class="field"#).map_or(body.len(), |e| at + e);
+    &body[start..end]
+}
+
+async fn tool_options_are_checked_at_their_field(t: TestDb) {
+    let ui = Ui::start(t).await;
+    ui.user("maria", Some(Role::Maintainer)).await;
+    let b = Browser::logged_in(&ui, "maria").await;
+    let csrf = b.get("/connectors/new?tool=snyk").await.csrf();
+
+    // A Snyk organization that is not a UUID: refused on Add, at the Organization id field.
+    let bad = b
+        .post(
+            "/connectors/new",
+            &[
+                ("csrf", &csrf),
+                ("tool", "snyk"),
+                ("label", "Snyk"),
+                ("location", "https://api.snyk.io"),
+                ("secrets.token", "snyk-t0ken"),
+                ("settings.discover_every_minutes", "0"),
+                ("settings.sync_every_minutes", "0"),
+                ("settings.full_sync_every", "4"),
+                ("settings.options.org", "acme"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(bad.body.contains("Not saved: settings.options.org: must be an organization id"), "{}", bad.body);
+    let org = field(&bad.body, "settings.options.org");
+    assert!(org.contains(r#"class="field invalid""#) && org.contains(r#"aria-invalid="true""#) && org.contains(r#"value="acme""#), "{org}");
+    assert!(org.contains(r#"<p class="field-error">must be an organization id (a UUID"#), "{org}");
+    assert!(!field(&bad.body, "settings.options.api_version").contains("field-error"));
+    no_secret(&bad, &["snyk-t0ken"]);
+    assert!(connectors_in_db(&ui).await.is_empty(), "nothing written");
+
+    // A SonarQube connector edited with an issue type SonarQube does not have: refused at
+    // Issue types, the stored settings unchanged.
+    let sonar = [
+        ("csrf", csrf.as_str()),
+        ("tool", "sonarqube"),
+        ("label", "Sonar"),
+        ("location", "https://sonar.example.com"),
+        ("settings.discover_every_minutes", "0"),
+        ("settings.sync_every_minutes", "0"),
+        ("settings.full_sync_every", "4"),
+        ("settings.options.types", "VULNERABILITY, BUG"),
+        ("settings.options.auth", "bearer"),
+    ];
+    let mut add = sonar.to_vec();
+    add.push(("secrets.token", "squ_t0ken"));
+    let r = b.post("/connectors/new", &add).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let k = connectors_in_db(&ui).await[0].clone();
+    let mut edit = sonar.to_vec();
+    edit.retain(|(n, _)| *n != "settings.options.types");
+    edit.push(("settings.options.types", "VULNERABILITY, HOTSPOT"));
+    let bad = b.post(&format!("/connectors/{}/edit", k.id.0), &edit).await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    let types = field(&bad.body, "settings.options.types");
+    assert!(types.contains(r#"<p class="field-error">has &#39;HOTSPOT&#39;; use VULNERABILITY, BUG or CODE_SMELL"#), "{types}");
+    assert!(types.contains(r#"value="VULNERABILITY, HOTSPOT""#), "{types}");
+    assert_eq!(connectors_in_db(&ui).await[0].settings, k.settings, "unchanged");
 }

@@ -13,7 +13,7 @@ mod discover;
 mod pull;
 mod sigv4;
 
-use super::{FindingSink, PullMode, Pulled, ScannerApi, Setup};
+use super::{FindingSink, OptionError, PullMode, Pulled, ScannerApi, Setup};
 use api::Api;
 use async_trait::async_trait;
 use domain::connector::{DiscoveredRecord, Record, Tool};
@@ -27,26 +27,57 @@ pub struct AwsSecurityHub {
     regions: Vec<String>,
 }
 
-impl AwsSecurityHub {
-    pub fn new(setup: Setup, http: HttpClient) -> Result<AwsSecurityHub, CallError> {
-        let region = match setup.option("region") {
+/// Whether `r` reads as an AWS Region name (`us-east-1`).
+fn is_region(r: &str) -> bool {
+    !r.is_empty()
+        && r
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// The AWS Security Hub options, read and checked: the home Region (the `region` option, or
+/// the endpoint's), and the `regions` Discover covers.
+pub(crate) struct Options {
+    region: String,
+    regions: Vec<String>,
+}
+
+impl Options {
+    pub(crate) fn parse(
+        location: &url::Url,
+        o: crate::connectors::Options<'_>,
+    ) -> Result<Options, OptionError> {
+        let region = match o.text("region") {
             Some(r) => r.trim().to_owned(),
-            None => setup.location.host_str().and_then(api::region_of_host).ok_or_else(|| {
-                CallError::Misconfigured(format!(
-                    "the AWS Security Hub connector cannot tell the Region from {}: use https://securityhub.<region>.amazonaws.com or set the option 'region'",
-                    setup.location
-                ))
+            None => location.host_str().and_then(api::region_of_host).ok_or_else(|| {
+                o.bad(
+                    "region",
+                    format!(
+                        "is needed: the Region cannot be told from {location}, which is not https://securityhub.<region>.amazonaws.com"
+                    ),
+                )
             })?,
         };
-        if region.is_empty()
-            || !region
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        {
-            return Err(CallError::Misconfigured(format!(
-                "'{region}' is not an AWS Region name (like us-east-1)"
-            )));
+        if !is_region(&region) {
+            return Err(o.bad(
+                "region",
+                format!("'{region}' is not an AWS Region name (like us-east-1)"),
+            ));
         }
+        let regions = o.list("regions", "Regions")?.unwrap_or_default();
+        if let Some(bad) = regions.iter().find(|r| !is_region(r)) {
+            return Err(o.bad(
+                "regions",
+                format!("has '{bad}', which is not an AWS Region name (like us-east-1)"),
+            ));
+        }
+        Ok(Options { region, regions })
+    }
+}
+
+impl AwsSecurityHub {
+    pub fn new(setup: Setup, http: HttpClient) -> Result<AwsSecurityHub, CallError> {
+        let Options { region, regions } = Options::parse(&setup.location, setup.options())?;
         let creds = sigv4::Credentials {
             access_key_id: setup
                 .secret("access_key_id")?
@@ -63,27 +94,6 @@ impl AwsSecurityHub {
                 .get("session_token")
                 .map(|t| t.expose_secret().trim().to_owned())
                 .filter(|t| !t.is_empty()),
-        };
-        let regions = match setup.options.get("regions") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::String(s)) => s
-                .split(',')
-                .map(str::trim)
-                .filter(|r| !r.is_empty())
-                .map(str::to_owned)
-                .collect(),
-            Some(Value::Array(a)) => a
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::trim)
-                .filter(|r| !r.is_empty())
-                .map(str::to_owned)
-                .collect(),
-            Some(other) => {
-                return Err(CallError::Misconfigured(format!(
-                    "the option 'regions' must be a list of Regions, not {other}"
-                )));
-            }
         };
         Ok(AwsSecurityHub {
             api: Api {

@@ -49,6 +49,16 @@ fn claims(key: &str) -> Option<Value> {
     serde_json::from_slice(&bytes).ok()
 }
 
+/// Whether `tenant` can be a tenant's name (it goes into the IAM realm's path).
+pub(super) fn is_tenant(tenant: &str) -> bool {
+    !tenant.contains(['/', '?', '#']) && !tenant.trim().is_empty()
+}
+
+/// The origin of IAM at an `iam_url` (`https://iam.example.com/x` → `https://iam.example.com`).
+pub(super) fn iam_origin(iam_url: &str) -> Result<String, url::ParseError> {
+    Ok(url::Url::parse(iam_url)?.origin().ascii_serialization())
+}
+
 /// `(scheme://host[:port], tenant)` of a realm URL such as `https://iam.checkmarx.net/auth/realms/acme`.
 fn realm_of(aud: &str) -> Option<(String, String)> {
     let url = url::Url::parse(aud).ok()?;
@@ -81,20 +91,17 @@ impl Auth {
             .map(str::to_owned)
             .or_else(|| from_key.as_ref().map(|(_, t)| t.clone()))
             .ok_or_else(|| CallError::Misconfigured("the Checkmarx ONE connector needs the option 'tenant' (the tenant's name in Checkmarx ONE)".into()))?;
-        if tenant.contains(['/', '?', '#']) || tenant.trim().is_empty() {
+        if !is_tenant(&tenant) {
             return Err(CallError::Misconfigured(format!(
                 "the Checkmarx ONE tenant '{tenant}' is not a tenant name"
             )));
         }
         let iam = match iam_url {
-            Some(u) => url::Url::parse(u)
-                .map_err(|e| {
-                    CallError::Misconfigured(format!(
-                        "the Checkmarx ONE option 'iam_url' ('{u}') is not a URL: {e}"
-                    ))
-                })?
-                .origin()
-                .ascii_serialization(),
+            Some(u) => iam_origin(u).map_err(|e| {
+                CallError::Misconfigured(format!(
+                    "the Checkmarx ONE option 'iam_url' ('{u}') is not a URL: {e}"
+                ))
+            })?,
             None => match from_key {
                 Some((origin, _)) => origin,
                 None => {

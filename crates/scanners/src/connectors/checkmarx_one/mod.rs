@@ -16,7 +16,7 @@ mod api;
 mod auth;
 mod pull;
 
-use crate::connectors::{FindingSink, PullMode, Pulled, ScannerApi, Setup};
+use crate::connectors::{FindingSink, OptionError, PullMode, Pulled, ScannerApi, Setup};
 use api::{Api, Projects};
 use async_trait::async_trait;
 use auth::Auth;
@@ -46,24 +46,53 @@ impl std::fmt::Debug for CheckmarxOne {
     }
 }
 
+/// The Checkmarx ONE options, read and checked. Whether `tenant` is needed depends on the API
+/// key (one may name its tenant), so only the client, which has the key, can tell.
+pub(crate) struct Options {
+    tenant: Option<String>,
+    iam_url: Option<String>,
+    branch: Option<String>,
+    per_branch: bool,
+}
+
+impl Options {
+    pub(crate) fn parse(o: crate::connectors::Options<'_>) -> Result<Options, OptionError> {
+        let tenant = o.text("tenant").map(str::to_owned);
+        if let Some(t) = &tenant
+            && !auth::is_tenant(t)
+        {
+            return Err(o.bad("tenant", format!("must be a tenant name, not '{t}'")));
+        }
+        let iam_url = o.text("iam_url").map(str::to_owned);
+        if let Some(u) = &iam_url
+            && let Err(e) = auth::iam_origin(u)
+        {
+            return Err(o.bad("iam_url", format!("must be a URL, not '{u}' ({e})")));
+        }
+        let branch = o.text("branch").map(str::to_owned);
+        let per_branch = o.flag("per_branch", false)?;
+        if per_branch && branch.is_some() {
+            return Err(o.bad(
+                "per_branch",
+                "excludes the option 'branch': pin one branch, or import each",
+            ));
+        }
+        Ok(Options { tenant, iam_url, branch, per_branch })
+    }
+}
+
 impl CheckmarxOne {
     pub fn new(setup: Setup, http: HttpClient) -> Result<CheckmarxOne, CallError> {
         let key = setup.secret("api_key")?.clone();
         let base = api::base(&setup.location)?;
+        let Options { tenant, iam_url, branch, per_branch } = Options::parse(setup.options())?;
         let auth = Auth::new(
             http.clone(),
             &base,
             key,
-            setup.option("tenant"),
-            setup.option("iam_url"),
+            tenant.as_deref(),
+            iam_url.as_deref(),
         )?;
-        let branch = setup.option("branch").map(str::to_owned);
-        let per_branch = setup.flag("per_branch", false)?;
-        if per_branch && branch.is_some() {
-            return Err(CallError::Misconfigured(
-                "the Checkmarx ONE options 'branch' and 'per_branch' exclude each other: pin one branch, or import each".into(),
-            ));
-        }
         Ok(CheckmarxOne { api: Api::new(http, base, auth), location: setup.location.clone(), branch, per_branch })
     }
 

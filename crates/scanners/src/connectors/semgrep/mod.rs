@@ -17,7 +17,7 @@ mod api;
 mod map;
 mod pull;
 
-use crate::connectors::{FindingSink, PullMode, Pulled, ScannerApi, Setup};
+use crate::connectors::{FindingSink, OptionError, PullMode, Pulled, ScannerApi, Setup};
 use async_trait::async_trait;
 use domain::connector::{DiscoveredRecord, Record, Tool};
 use outbound::{CallError, CheckReport, HttpClient};
@@ -32,22 +32,30 @@ pub struct Semgrep {
     page_size: usize,
 }
 
-impl Semgrep {
-    pub fn new(setup: Setup, http: HttpClient) -> Result<Semgrep, CallError> {
-        let token = setup.secret("token")?.clone();
-        let issue_types = issue_types(setup.options.get("issue_types"))?;
-        let page_size = match setup.options.get("page_size") {
-            None | Some(Value::Null) => 1000,
+/// The Semgrep options, read and checked.
+pub(crate) struct Options {
+    issue_types: Vec<&'static str>,
+    page_size: usize,
+}
+
+impl Options {
+    pub(crate) fn parse(o: crate::connectors::Options<'_>) -> Result<Options, OptionError> {
+        let page_size = match o.get("page_size") {
+            None => 1000,
             Some(v) => v
                 .as_u64()
                 .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
                 .filter(|n| (100..=3000).contains(n))
-                .ok_or_else(|| {
-                    CallError::Misconfigured(format!(
-                        "the Semgrep option page_size must be 100 to 3000, not {v}"
-                    ))
-                })? as usize,
+                .ok_or_else(|| o.bad("page_size", format!("must be 100 to 3000, not {v}")))? as usize,
         };
+        Ok(Options { issue_types: issue_types(o)?, page_size })
+    }
+}
+
+impl Semgrep {
+    pub fn new(setup: Setup, http: HttpClient) -> Result<Semgrep, CallError> {
+        let token = setup.secret("token")?.clone();
+        let Options { issue_types, page_size } = Options::parse(setup.options())?;
         Ok(Semgrep {
             api: api::Api::new(http, &setup.location, token)?,
             issue_types,
@@ -56,45 +64,24 @@ impl Semgrep {
     }
 }
 
-fn issue_types(option: Option<&Value>) -> Result<Vec<&'static str>, CallError> {
-    let words: Vec<String> = match option {
-        None | Some(Value::Null) => return Ok(vec!["sast", "sca"]),
-        Some(Value::String(s)) => s
-            .split(',')
-            .map(|w| w.trim().to_ascii_lowercase())
-            .filter(|w| !w.is_empty())
-            .collect(),
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(Value::as_str)
-            .map(|w| w.trim().to_ascii_lowercase())
-            .collect(),
-        Some(other) => {
-            return Err(CallError::Misconfigured(format!(
-                "the Semgrep option issue_types must be a list of sast, sca, ai_sast, not {other}"
-            )));
-        }
+fn issue_types(o: crate::connectors::Options<'_>) -> Result<Vec<&'static str>, OptionError> {
+    let Some(words) = o.list("issue_types", "sast, sca, ai_sast")? else {
+        return Ok(vec!["sast", "sca"]);
     };
     let mut out = Vec::new();
     for w in &words {
-        let t = match w.as_str() {
+        let t = match w.to_ascii_lowercase().as_str() {
             "sast" | "code" => "sast",
             "sca" | "supply_chain" => "sca",
             "ai_sast" => "ai_sast",
-            other => {
-                return Err(CallError::Misconfigured(format!(
-                    "the Semgrep option issue_types has '{other}'; use sast, sca or ai_sast"
-                )));
-            }
+            _ => return Err(o.bad("issue_types", format!("has '{w}'; use sast, sca or ai_sast"))),
         };
         if !out.contains(&t) {
             out.push(t);
         }
     }
     if out.is_empty() {
-        return Err(CallError::Misconfigured(
-            "the Semgrep option issue_types is empty".into(),
-        ));
+        return Err(o.bad("issue_types", "is empty; use sast, sca or ai_sast"));
     }
     Ok(out)
 }

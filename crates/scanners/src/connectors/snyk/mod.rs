@@ -15,7 +15,7 @@
 mod api;
 mod pull;
 
-use crate::connectors::{FindingSink, PullMode, Pulled, ScannerApi, Setup};
+use crate::connectors::{FindingSink, OptionError, PullMode, Pulled, ScannerApi, Setup};
 use async_trait::async_trait;
 use domain::connector::{DiscoveredRecord, Record, Tool};
 use outbound::{CallError, CheckReport, HttpClient};
@@ -38,29 +38,33 @@ fn is_uuid(s: &str) -> bool {
         })
 }
 
+/// The Snyk options, read and checked.
+pub(crate) struct Options {
+    org: Option<String>,
+    version: String,
+}
+
+impl Options {
+    pub(crate) fn parse(o: crate::connectors::Options<'_>) -> Result<Options, OptionError> {
+        let org = o.text("org").map(|v| v.trim().to_owned());
+        if let Some(v) = &org
+            && !is_uuid(v)
+        {
+            return Err(o.bad("org", format!("must be an organization id (a UUID, in the organization's settings), not '{v}'")));
+        }
+        let version = o.text("api_version").unwrap_or(api::DEFAULT_VERSION).trim().to_owned();
+        let date = version.split('~').next().unwrap_or("");
+        if chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_err() {
+            return Err(o.bad("api_version", format!("must be a date like {}, not '{version}'", api::DEFAULT_VERSION)));
+        }
+        Ok(Options { org, version })
+    }
+}
+
 impl Snyk {
     pub fn new(setup: Setup, http: HttpClient) -> Result<Snyk, CallError> {
         let token = setup.secret("token")?.clone();
-        let org = setup.option("org").map(|o| o.trim().to_owned());
-        if let Some(o) = &org
-            && !is_uuid(o)
-        {
-            return Err(CallError::Misconfigured(format!(
-                "the Snyk option org must be an organization id (a UUID, in the organization's settings), not '{o}'"
-            )));
-        }
-        let version = setup
-            .option("api_version")
-            .unwrap_or(api::DEFAULT_VERSION)
-            .trim()
-            .to_owned();
-        let date = version.split('~').next().unwrap_or("");
-        if chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_err() {
-            return Err(CallError::Misconfigured(format!(
-                "the Snyk option api_version must be a date like {}, not '{version}'",
-                api::DEFAULT_VERSION
-            )));
-        }
+        let Options { org, version } = Options::parse(setup.options())?;
         Ok(Snyk {
             api: api::Api::new(http, &setup.location, token, version)?,
             org,

@@ -23,7 +23,7 @@ mod map;
 mod pull;
 mod rules;
 
-use crate::connectors::{FindingSink, PullMode, Pulled, ScannerApi, Setup};
+use crate::connectors::{FindingSink, OptionError, PullMode, Pulled, ScannerApi, Setup};
 use api::{Api, Auth, at_least};
 use async_trait::async_trait;
 use domain::connector::{DiscoveredRecord, Record, Tool};
@@ -42,50 +42,27 @@ pub struct SonarQube {
     auth: Auth,
 }
 
-fn bad(option: &str, why: impl std::fmt::Display) -> CallError {
-    CallError::Misconfigured(format!("the SonarQube option {option} {why}"))
+/// The SonarQube options, read and checked.
+pub(crate) struct Options {
+    types: Vec<String>,
+    hotspots: bool,
+    branch: Option<String>,
+    organization: Option<String>,
+    rule_details: bool,
+    auth: Auth,
 }
 
-fn flag(setup: &Setup, name: &str, default: bool) -> Result<bool, CallError> {
-    match setup.options.get(name) {
-        None | Some(Value::Null) => Ok(default),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(Value::String(s)) if matches!(s.as_str(), "true" | "yes") => Ok(true),
-        Some(Value::String(s)) if matches!(s.as_str(), "false" | "no") => Ok(false),
-        Some(other) => Err(bad(name, format!("must be true or false, not {other}"))),
-    }
-}
-
-impl SonarQube {
-    pub fn new(setup: Setup, http: HttpClient) -> Result<SonarQube, CallError> {
-        let token = setup.secret("token")?.clone();
-        let words: Vec<String> = match setup.options.get("types") {
-            None | Some(Value::Null) => vec!["VULNERABILITY".into()],
-            Some(Value::String(s)) => s
-                .split(',')
-                .map(|w| w.trim().to_ascii_uppercase())
-                .filter(|w| !w.is_empty())
-                .collect(),
-            Some(Value::Array(a)) => a
-                .iter()
-                .filter_map(Value::as_str)
-                .map(|w| w.trim().to_ascii_uppercase())
-                .collect(),
-            Some(other) => {
-                return Err(bad(
-                    "types",
-                    format!("must list VULNERABILITY, BUG or CODE_SMELL, not {other}"),
-                ));
-            }
-        };
+impl Options {
+    pub(crate) fn parse(o: crate::connectors::Options<'_>) -> Result<Options, OptionError> {
+        let words = o
+            .list("types", "VULNERABILITY, BUG or CODE_SMELL")?
+            .unwrap_or_else(|| vec!["VULNERABILITY".into()]);
         let mut types: Vec<String> = Vec::new();
-        for w in words {
+        for w in words.iter().map(|w| w.to_ascii_uppercase()) {
             if !matches!(w.as_str(), "VULNERABILITY" | "BUG" | "CODE_SMELL") {
-                return Err(bad(
+                return Err(o.bad(
                     "types",
-                    format!(
-                        "has '{w}'; use VULNERABILITY, BUG or CODE_SMELL (hotspots have their own option)"
-                    ),
+                    format!("has '{w}'; use VULNERABILITY, BUG or CODE_SMELL (hotspots have their own option)"),
                 ));
             }
             if !types.contains(&w) {
@@ -93,23 +70,35 @@ impl SonarQube {
             }
         }
         if types.is_empty() {
-            return Err(bad("types", "is empty"));
+            return Err(o.bad("types", "is empty; use VULNERABILITY, BUG or CODE_SMELL"));
         }
-        let auth = match setup.option("auth").map(str::to_ascii_lowercase).as_deref() {
+        let auth = match o.text("auth").map(str::to_ascii_lowercase).as_deref() {
             None | Some("basic") => Auth::Basic,
             Some("bearer") => Auth::Bearer,
-            Some(other) => {
-                return Err(bad("auth", format!("must be basic or bearer, not {other}")));
-            }
+            Some(other) => return Err(o.bad("auth", format!("must be basic or bearer, not {other}"))),
         };
-        let organization = setup.option("organization").map(str::to_owned);
-        Ok(SonarQube {
-            hotspots: flag(&setup, "hotspots", true)?,
-            rule_details: flag(&setup, "rule_details", true)?,
-            branch: setup.option("branch").map(str::to_owned),
-            api: Api::new(http, &setup.location, token, auth, organization)?,
+        Ok(Options {
             types,
+            hotspots: o.flag("hotspots", true)?,
+            rule_details: o.flag("rule_details", true)?,
+            branch: o.text("branch").map(str::to_owned),
+            organization: o.text("organization").map(str::to_owned),
             auth,
+        })
+    }
+}
+
+impl SonarQube {
+    pub fn new(setup: Setup, http: HttpClient) -> Result<SonarQube, CallError> {
+        let token = setup.secret("token")?.clone();
+        let o = Options::parse(setup.options())?;
+        Ok(SonarQube {
+            hotspots: o.hotspots,
+            rule_details: o.rule_details,
+            branch: o.branch,
+            api: Api::new(http, &setup.location, token, o.auth, o.organization)?,
+            types: o.types,
+            auth: o.auth,
         })
     }
 
