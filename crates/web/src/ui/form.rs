@@ -1,28 +1,37 @@
-//! The Settings › Integrations forms, generically: each form is a list of [`Spec`]s (input
-//! name, JSON path, label, help, kind). The same list pre-fills the inputs from a stored value
-//! serialized to JSON ([`Form::prefill`]), turns what was posted back into the JSON the API
-//! takes ([`Form::to_json`]), which is then parsed into the API's own input types, and puts
-//! the error of a refused save next to the input it names ([`Form::with_error`]).
+//! The server-rendered forms, generically: each form is a list of [`Spec`]s (input name, JSON
+//! path, label, help, kind). The same list pre-fills the inputs from a stored value serialized
+//! to JSON ([`prefill`]), turns what was posted back into the JSON the API takes
+//! ([`to_json`]), which is then parsed into the API's own input types ([`parse`]), and puts the
+//! error of a refused save next to the input it names ([`Form::with_error`]). The template
+//! `form_fields.html` shows a [`Form`]'s fieldsets.
 //!
-//! Inputs are named by their JSON path (`target.repository`, `severity_mapping.high`), except
-//! credentials, which are named by their last part (`token`, `client_secret`).
+//! Used by the Settings › Integrations forms (inputs named by their JSON path, except
+//! credentials, named by their last part: `token`, `client_secret`) and the connector form
+//! (inputs named as the API's JSON fields: `label`, `secrets.token`, `settings.options.branch`).
 
 use crate::error::ApiError;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+
+/// Text of a spec: mostly fixed, sometimes made (a tool's secret names, a label with the tool's).
+pub type Text = Cow<'static, str>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     /// One line; always sent, empty or not (the API says what an empty one lacks).
     Text,
+    /// An address (`<input type="url">`); always sent, as [`Kind::Text`].
+    Url,
     /// One line, left out when empty.
     Optional,
-    /// A password input, never pre-filled; left out when empty.
+    /// A password input, never pre-filled; trimmed (pasted keys carry line breaks), left out
+    /// when empty.
     Secret,
     /// A whole number, left out when empty.
     Number,
-    /// A checkbox: `true` or `false`.
+    /// A checkbox: `true` or `false` (unset in the stored value: [`Spec::default_on`]).
     Check,
     /// A choice among `Spec::options`; left out when empty.
     Select,
@@ -38,24 +47,40 @@ pub enum Kind {
 #[derive(Clone, Debug)]
 pub struct Spec {
     /// The form input's name.
-    pub name: &'static str,
+    pub name: Text,
     /// Where it goes in the JSON the API takes, dot-separated.
-    pub path: &'static str,
-    pub label: &'static str,
-    pub help: &'static str,
+    pub path: Text,
+    pub label: Text,
+    pub help: Text,
     pub kind: Kind,
     /// (value, label) of a select.
     pub options: Vec<(String, String)>,
+    pub placeholder: Text,
+    /// Whether the browser asks for it (default: [`Kind::Text`] and [`Kind::Url`]).
+    pub required: bool,
+    /// A checkbox ticked when the stored value does not say (the consumer's default is on).
+    pub default_on: bool,
 }
 
 impl Spec {
-    pub fn new(path: &'static str, label: &'static str, kind: Kind, help: &'static str) -> Spec {
-        Spec { name: path, path, label, help, kind, options: Vec::new() }
+    pub fn new(path: impl Into<Text>, label: impl Into<Text>, kind: Kind, help: impl Into<Text>) -> Spec {
+        let path = path.into();
+        Spec {
+            name: path.clone(),
+            path,
+            label: label.into(),
+            help: help.into(),
+            kind,
+            options: Vec::new(),
+            placeholder: Text::Borrowed(""),
+            required: matches!(kind, Kind::Text | Kind::Url),
+            default_on: false,
+        }
     }
 
     /// An input named differently from its JSON path (`token` for `credentials.token`).
-    pub fn named(mut self, name: &'static str) -> Spec {
-        self.name = name;
+    pub fn named(mut self, name: impl Into<Text>) -> Spec {
+        self.name = name.into();
         self
     }
 
@@ -63,19 +88,49 @@ impl Spec {
         self.options = options;
         self
     }
+
+    pub fn placeholder(mut self, placeholder: impl Into<Text>) -> Spec {
+        self.placeholder = placeholder.into();
+        self
+    }
+
+    pub fn required(mut self, required: bool) -> Spec {
+        self.required = required;
+        self
+    }
+
+    /// A checkbox ticked unless the stored value says `false`.
+    pub fn default_on(mut self) -> Spec {
+        self.default_on = true;
+        self
+    }
+}
+
+/// How a form's inputs are marked up.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Markup {
+    /// Ids `f-` and the name (`f-target-repository`); a refused input's error is announced
+    /// (`role="alert"`).
+    #[default]
+    Short,
+    /// Ids are the names (`settings.options.org`); each input is described by its help
+    /// (`aria-describedby`), and a password input has no value at all.
+    Named,
 }
 
 /// What the template shows of an input.
 pub struct Field {
-    pub name: &'static str,
-    /// The input's `id` (for `<label for>`): `f-` and the name, dots as dashes.
+    pub name: String,
+    /// The input's `id` (for `<label for>`), as the form's [`Markup`] says.
     pub id: String,
-    pub label: &'static str,
-    pub help: &'static str,
+    pub label: String,
+    pub help: String,
     pub kind: Kind,
     pub value: String,
     pub checked: bool,
     pub options: Vec<(String, String)>,
+    pub placeholder: String,
+    pub required: bool,
     pub error: Option<String>,
 }
 
@@ -84,6 +139,7 @@ impl Field {
         match self.kind {
             Kind::Secret => "password",
             Kind::Number => "number",
+            Kind::Url => "url",
             _ => "text",
         }
     }
@@ -100,8 +156,12 @@ impl Field {
         matches!(self.kind, Kind::Textarea | Kind::Json)
     }
 
-    pub fn required(&self) -> bool {
-        self.kind == Kind::Text
+    pub fn is_secret(&self) -> bool {
+        self.kind == Kind::Secret
+    }
+
+    pub fn is_number(&self) -> bool {
+        self.kind == Kind::Number
     }
 
     pub fn selected(&self, value: &str) -> bool {
@@ -163,11 +223,27 @@ impl Values {
     }
 }
 
+/// A refusal's message without the field name the form already shows it at.
+pub fn message(e: &ApiError) -> String {
+    match &e.field {
+        Some(f) => e.detail.strip_prefix(&format!("{f}: ")).unwrap_or(&e.detail).to_owned(),
+        None => e.detail.clone(),
+    }
+}
+
 /// A form being shown: its sections with their values, and the error of a refused save.
 pub struct Form {
     pub sections: Vec<Section>,
     /// The refused save's reason, shown above the form.
     pub error: Option<String>,
+    pub markup: Markup,
+}
+
+fn id(markup: Markup, name: &str) -> String {
+    match markup {
+        Markup::Short => format!("f-{}", name.replace(['.', '_'], "-")),
+        Markup::Named => name.to_owned(),
+    }
 }
 
 impl Form {
@@ -184,39 +260,53 @@ impl Form {
                     .iter()
                     .cloned()
                     .map(|spec| Field {
-                        name: spec.name,
-                        id: format!("f-{}", spec.name.replace(['.', '_'], "-")),
-                        label: spec.label,
-                        help: spec.help,
+                        id: id(Markup::Short, &spec.name),
+                        value: if spec.kind == Kind::Secret { String::new() } else { values.get(&spec.name).to_owned() },
+                        checked: spec.kind == Kind::Check && values.checked(&spec.name),
+                        name: spec.name.into_owned(),
+                        label: spec.label.into_owned(),
+                        help: spec.help.into_owned(),
                         kind: spec.kind,
-                        value: if spec.kind == Kind::Secret { String::new() } else { values.get(spec.name).to_owned() },
-                        checked: spec.kind == Kind::Check && values.checked(spec.name),
                         options: spec.options,
+                        placeholder: spec.placeholder.into_owned(),
+                        required: spec.required,
                         error: None,
                     })
                     .collect(),
             })
             .collect();
-        Form { sections, error: None }
+        Form { sections, error: None, markup: Markup::Short }
+    }
+
+    /// The form marked up as `markup` says.
+    pub fn markup(mut self, markup: Markup) -> Form {
+        self.markup = markup;
+        for f in self.sections.iter_mut().flat_map(|s| &mut s.fields) {
+            f.id = id(markup, &f.name);
+        }
+        self
     }
 
     /// Puts a refused save's reason above the form, and next to the input it names (the
     /// input whose path is the error's field or contains it: `labels` for `labels[1]`).
     pub fn with_error(mut self, e: &ApiError, specs: &[SectionSpec]) -> Form {
-        self.error = Some(e.detail.clone());
+        self.error = Some(match &e.field {
+            Some(f) => format!("{f}: {}", message(e)),
+            None => e.detail.clone(),
+        });
         if let Some(field) = &e.field {
-            let path = specs
+            let name = specs
                 .iter()
                 .flat_map(|s| &s.specs)
                 .filter(|s| {
-                    field == s.path
-                        || field.strip_prefix(s.path).is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+                    field == &s.path
+                        || field.strip_prefix(s.path.as_ref()).is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
                 })
                 .max_by_key(|s| s.path.len())
-                .map(|s| s.name);
+                .map(|s| s.name.as_ref());
             for f in self.sections.iter_mut().flat_map(|s| &mut s.fields) {
-                if Some(f.name) == path {
-                    f.error = Some(e.detail.clone());
+                if Some(f.name.as_str()) == name {
+                    f.error = Some(message(e));
                 }
             }
         }
@@ -227,6 +317,10 @@ impl Form {
     pub fn open(&self, section: &Section) -> bool {
         !section.advanced || section.fields.iter().any(|f| f.error.is_some())
     }
+
+    pub fn named(&self) -> bool {
+        self.markup == Markup::Named
+    }
 }
 
 /// The values that show `stored` (a value serialized to JSON) in the form's inputs. Secrets are
@@ -234,22 +328,27 @@ impl Form {
 pub fn prefill(specs: &[SectionSpec], stored: &Value) -> Values {
     let mut values = Values::default();
     for spec in specs.iter().flat_map(|s| &s.specs) {
-        let Some(v) = lookup(stored, spec.path) else { continue };
-        let text = match (spec.kind, v) {
-            (Kind::Secret, _) | (_, Value::Null) => continue,
-            (Kind::Check, Value::Bool(b)) => if *b { "true".into() } else { continue },
-            (Kind::List, Value::Array(items)) => items.iter().map(plain).collect::<Vec<_>>().join(", "),
-            (Kind::Json, v) => serde_json::to_string_pretty(v).unwrap_or_default(),
-            (_, v) => plain(v),
+        let found = lookup(stored, &spec.path);
+        let text = match (spec.kind, found) {
+            (Kind::Check, None | Some(Value::Null)) if spec.default_on => "true".into(),
+            (_, None) => continue,
+            (Kind::Secret, _) | (_, Some(Value::Null)) => continue,
+            (Kind::Check, Some(Value::Bool(b))) => if *b { "true".into() } else { continue },
+            (Kind::Check, Some(Value::String(s))) => if matches!(s.as_str(), "true" | "yes") { "true".into() } else { continue },
+            (Kind::Json, Some(v)) => serde_json::to_string_pretty(v).unwrap_or_default(),
+            (_, Some(v)) => plain(v),
         };
-        values.set(spec.name, text);
+        values.set(&spec.name, text);
     }
     values
 }
 
-fn plain(v: &Value) -> String {
+/// A value as an input shows it (lists comma-separated).
+pub fn plain(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(plain).collect::<Vec<_>>().join(", "),
+        Value::Null => String::new(),
         other => other.to_string(),
     }
 }
@@ -281,26 +380,26 @@ pub fn to_json(specs: &[SectionSpec], values: &Values, fixed: &[(&str, Value)]) 
         insert(&mut root, path, v.clone());
     }
     for spec in specs.iter().flat_map(|s| &s.specs) {
-        let raw = values.get(spec.name);
+        let raw = values.get(&spec.name);
         let trimmed = raw.trim();
         let value = match spec.kind {
-            Kind::Text => Some(Value::String(raw.to_owned())),
-            Kind::Check => Some(Value::Bool(values.checked(spec.name))),
+            Kind::Text | Kind::Url => Some(Value::String(raw.to_owned())),
+            Kind::Check => Some(Value::Bool(values.checked(&spec.name))),
             _ if trimmed.is_empty() => None,
-            Kind::Optional | Kind::Select => Some(Value::String(trimmed.to_owned())),
-            Kind::Secret | Kind::Textarea => Some(Value::String(raw.to_owned())),
+            Kind::Optional | Kind::Select | Kind::Secret => Some(Value::String(trimmed.to_owned())),
+            Kind::Textarea => Some(Value::String(raw.to_owned())),
             Kind::Number => Some(Value::from(
-                trimmed.parse::<u64>().map_err(|_| ApiError::invalid(spec.path, format!("{}: '{trimmed}' is not a whole number", spec.path)))?,
+                trimmed.parse::<u64>().map_err(|_| ApiError::invalid(spec.path.as_ref(), format!("{}: '{trimmed}' is not a whole number", spec.path)))?,
             )),
             Kind::List => Some(Value::Array(
                 trimmed.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| Value::String(s.to_owned())).collect(),
             )),
             Kind::Json => Some(
-                serde_json::from_str(trimmed).map_err(|e| ApiError::invalid(spec.path, format!("{}: not valid JSON ({e})", spec.path)))?,
+                serde_json::from_str(trimmed).map_err(|e| ApiError::invalid(spec.path.as_ref(), format!("{}: not valid JSON ({e})", spec.path)))?,
             ),
         };
         if let Some(v) = value {
-            insert(&mut root, spec.path, v);
+            insert(&mut root, &spec.path, v);
         }
     }
     Ok(Value::Object(root))

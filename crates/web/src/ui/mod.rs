@@ -15,6 +15,7 @@ mod error;
 mod filters;
 mod finding;
 mod findings;
+mod form;
 mod groups;
 mod import;
 mod integrations;

@@ -2,7 +2,7 @@
 //! push mode and filters, changing the mode and filters, removing. Maintainers of the product
 //! may (the API's `add_assignment`, `change_assignment`, `remove_assignment`).
 
-use super::form::{self, Form, Kind, SectionSpec, Spec, Values};
+use crate::ui::form::{self, Form, Kind, SectionSpec, Spec, Values};
 use super::instances::ConfirmDelete;
 use super::{can_assign, layout, mapping_name, refused};
 use crate::api::integrations as api;

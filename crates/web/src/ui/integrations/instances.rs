@@ -2,7 +2,7 @@
 //! with the Integrators Tool Reference's help), the instance page with Check connection, the
 //! webhook secret shown once after adding (or rotating), and deleting.
 
-use super::form::{self, Form, Kind, SectionSpec, Spec, Values};
+use crate::ui::form::{self, Form, Kind, SectionSpec, Spec, Values};
 use super::{ReportView, instance_id, is_admin, layout, refused, require_admin};
 use crate::api::integrations::{self as api, read_config};
 use crate::error::ApiError;

@@ -2,7 +2,7 @@
 //! `mapping-defaults`), the edit form pre-filled with the mapping, the mapping page with
 //! Check mapping and Register webhook, and deleting.
 
-use super::form::{self, Form, Kind, SectionSpec, Spec, Values};
+use crate::ui::form::{self, Form, Kind, SectionSpec, Spec, Values};
 use super::instances::ConfirmDelete;
 use super::{ReportView, instance_id, is_admin, layout, mapping_id, refused, require_admin};
 use crate::api::integrations::{self as api, NewMapping, read_config};

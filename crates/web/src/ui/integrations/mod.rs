@@ -11,7 +11,6 @@
 
 mod assignments;
 mod errors;
-mod form;
 mod instances;
 mod mappings;
 
