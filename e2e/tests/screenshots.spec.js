@@ -35,4 +35,17 @@ test('screenshots of the main pages', async ({ page }) => {
     await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
     await page.screenshot({ path: path.join(out, `${name}.png`) });
   }
+
+  // Adding a mapping: GitHub's defaults pre-filled, each field explained.
+  await page.goto('/settings/integrations');
+  await page.getByRole('link', { name: 'GitHub (acme)' }).first().click();
+  await page.getByRole('link', { name: 'Add mapping' }).click();
+  await expect(page.getByLabel('High mapping')).toHaveValue('P3');
+  await page.screenshot({ path: path.join(out, 'mapping-form.png'), fullPage: true });
+
+  // A connector: its records (mapped or waiting), operations, Discover and Sync.
+  await page.goto('/connectors');
+  await page.locator('main table a[href^="/connectors/"]').first().click();
+  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+  await page.screenshot({ path: path.join(out, 'connector.png'), fullPage: true });
 });
