@@ -28,21 +28,9 @@ async fn records_operations_and_runs(t: TestDb) {
     let pat = ui.user("pat", None).await;
     let shop = ui.world("Shop").await;
     ui.member(shop.product.id, pat, Role::Maintainer).await;
-    let cipher = secrets::Cipher::new(&secrets::MasterKey::generate());
     let k = {
         let mut c = ui.t.db.conn().await.unwrap();
-        let k = store::connectors::create(
-            &mut c,
-            store::connectors::NewConnector {
-                tool: Tool::Semgrep,
-                label: "Semgrep acme".into(),
-                location: "https://semgrep.dev".into(),
-                secrets: cipher.seal("connector-secrets", r#"{"token":"sgp_never_shown"}"#),
-                settings: ConnectorSettings::default(),
-            },
-        )
-        .await
-        .unwrap();
+        let k = semgrep_connector(&mut c, "Semgrep acme", "sgp_never_shown").await;
         let found = DiscoveredRecord { external_id: "proj-42".into(), name: "storefront".into(), metadata: serde_json::json!({}) };
         store::connectors::create_record(&mut c, k.id, &found, Some(shop.product.id), Some("admin")).await.unwrap();
         let lonely = DiscoveredRecord { external_id: "proj-43".into(), name: "sandbox".into(), metadata: serde_json::json!({}) };
@@ -529,6 +517,24 @@ fn pager_link(body: &str, rel: &str) -> Option<String> {
     Some(body[at..at + end].replace("&amp;", "&").replace("&#38;", "&"))
 }
 
+/// A Semgrep connector stored directly (its secrets sealed with a throwaway key: these tests
+/// never run it).
+async fn semgrep_connector(c: &mut store::PooledConn, label: &str, token: &str) -> domain::connector::Connector {
+    let cipher = secrets::Cipher::new(&secrets::MasterKey::generate());
+    store::connectors::create(
+        c,
+        store::connectors::NewConnector {
+            tool: Tool::Semgrep,
+            label: label.into(),
+            location: "https://semgrep.dev".into(),
+            secrets: cipher.seal("connector-secrets", &format!(r#"{{"token":"{token}"}}"#)),
+            settings: ConnectorSettings::default(),
+        },
+    )
+    .await
+    .unwrap()
+}
+
 fn rows_shown(body: &str) -> usize {
     body.matches(r#"<tr id="record-"#).count()
 }
@@ -537,22 +543,10 @@ async fn records_are_paged_keeping_the_filter(t: TestDb) {
     let ui = Ui::start(t).await;
     ui.user("admin", Some(Role::Admin)).await;
     let shop = ui.world("Shop").await;
-    let cipher = secrets::Cipher::new(&secrets::MasterKey::generate());
     // 230 records: every fifth ignored (46), one mapped.
     let k = {
         let mut c = ui.t.db.conn().await.unwrap();
-        let k = store::connectors::create(
-            &mut c,
-            store::connectors::NewConnector {
-                tool: Tool::Semgrep,
-                label: "Semgrep many".into(),
-                location: "https://semgrep.dev".into(),
-                secrets: cipher.seal("connector-secrets", r#"{"token":"sgp_x"}"#),
-                settings: ConnectorSettings::default(),
-            },
-        )
-        .await
-        .unwrap();
+        let k = semgrep_connector(&mut c, "Semgrep many", "sgp_x").await;
         for i in 0..230 {
             let found = DiscoveredRecord { external_id: format!("p-{i:03}"), name: format!("project-{i:03}"), metadata: serde_json::json!({}) };
             let r = store::connectors::create_record(&mut c, k.id, &found, (i == 7).then_some(shop.product.id), None).await.unwrap();
