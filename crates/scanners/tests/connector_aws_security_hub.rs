@@ -36,23 +36,7 @@ async fn seeded() -> AwsSecurityHubSim {
 fn setup(sim: &AwsSecurityHubSim, key: &str, secret: &str, options: serde_json::Value) -> Setup {
     let mut opts = sim.options();
     opts.extend(options.as_object().cloned().unwrap_or_default());
-    Setup {
-        tool: Tool::AwsSecurityHub,
-        location: url::Url::parse(&sim.location()).unwrap(),
-        secrets: [
-            (
-                "access_key_id".to_owned(),
-                SecretString::from(key.to_owned()),
-            ),
-            (
-                "secret_access_key".to_owned(),
-                SecretString::from(secret.to_owned()),
-            ),
-        ]
-        .into_iter()
-        .collect(),
-        options: opts,
-    }
+    support::setup(Tool::AwsSecurityHub, &sim.location(), &[("access_key_id", key), ("secret_access_key", secret)], serde_json::Value::Object(opts))
 }
 
 fn api(sim: &AwsSecurityHubSim) -> Arc<dyn ScannerApi> {

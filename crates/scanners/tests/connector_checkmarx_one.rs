@@ -13,7 +13,6 @@ use outbound::{CallError, NoLimits, OutboundPolicy};
 use scanners::connectors::{BATCH, PullMode, ScannerApi, Setup, client};
 use scanners::formats::checkmarx_one::CheckmarxOneScan;
 use scanners::testing::parse_fixture;
-use secrecy::SecretString;
 use serde_json::{Value, json};
 use simulators::Fault;
 use simulators::scanners::ScannerSim;
@@ -30,14 +29,7 @@ async fn seeded() -> CheckmarxSim {
 }
 
 fn setup(location: &str, key: &str, options: Value) -> Setup {
-    Setup {
-        tool: Tool::CheckmarxOne,
-        location: url::Url::parse(location).unwrap(),
-        secrets: [("api_key".to_owned(), SecretString::from(key.to_owned()))]
-            .into_iter()
-            .collect(),
-        options: options.as_object().cloned().unwrap_or_default(),
-    }
+    support::setup(Tool::CheckmarxOne, location, &[("api_key", key)], options)
 }
 
 fn api(sim: &CheckmarxSim) -> Arc<dyn ScannerApi> {

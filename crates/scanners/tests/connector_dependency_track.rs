@@ -13,7 +13,6 @@ use outbound::CallError;
 use scanners::connectors::{PullMode, ScannerApi, Setup};
 use scanners::formats::dependency_track::DependencyTrackFpf;
 use scanners::testing::parse_fixture;
-use secrecy::SecretString;
 use serde_json::json;
 use simulators::Fault;
 use simulators::scanners::ScannerSim;
@@ -30,14 +29,7 @@ async fn seeded() -> DependencyTrackSim {
 }
 
 fn setup(sim: &DependencyTrackSim, key: &str, location: &str) -> Setup {
-    Setup {
-        tool: Tool::DependencyTrack,
-        location: url::Url::parse(location).unwrap(),
-        secrets: [("api_key".to_owned(), SecretString::from(key.to_owned()))]
-            .into_iter()
-            .collect(),
-        options: sim.options(),
-    }
+    support::setup(Tool::DependencyTrack, location, &[("api_key", key)], serde_json::Value::Object(sim.options()))
 }
 
 fn api(sim: &DependencyTrackSim) -> Arc<dyn ScannerApi> {

@@ -13,7 +13,6 @@ use outbound::{CallError, NoLimits, OutboundPolicy};
 use scanners::connectors::{BATCH, PullMode, ScannerApi, Setup, client};
 use scanners::formats::probely::ProbelyScan;
 use scanners::testing::parse_bytes;
-use secrecy::SecretString;
 use serde_json::{Value, json};
 use simulators::Fault;
 use simulators::scanners::ScannerSim;
@@ -29,14 +28,7 @@ async fn seeded() -> ProbelySim {
 }
 
 fn setup(location: &str, key: &str) -> Setup {
-    Setup {
-        tool: Tool::Probely,
-        location: url::Url::parse(location).unwrap(),
-        secrets: [("api_key".to_owned(), SecretString::from(key.to_owned()))]
-            .into_iter()
-            .collect(),
-        options: serde_json::Map::new(),
-    }
+    support::setup(Tool::Probely, location, &[("api_key", key)], serde_json::Value::Null)
 }
 
 fn api_with(sim: &ProbelySim, key: &str) -> Arc<dyn ScannerApi> {

@@ -10,7 +10,6 @@ use domain::connector::Tool;
 use domain::{NewFinding, Status, TestId};
 use outbound::{CallError, NoLimits, OutboundPolicy};
 use scanners::connectors::{BATCH, PullMode, ScannerApi, Setup, client};
-use secrecy::SecretString;
 use serde_json::json;
 use simulators::Fault;
 use simulators::scanners::ScannerSim;
@@ -26,14 +25,7 @@ async fn seeded() -> SemgrepSim {
 }
 
 fn setup_with(sim: &SemgrepSim, token: &str, options: serde_json::Value) -> Setup {
-    Setup {
-        tool: Tool::Semgrep,
-        location: url::Url::parse(&sim.location()).unwrap(),
-        secrets: [("token".to_owned(), SecretString::from(token.to_owned()))]
-            .into_iter()
-            .collect(),
-        options: options.as_object().cloned().unwrap_or_default(),
-    }
+    support::setup(Tool::Semgrep, &sim.location(), &[("token", token)], options)
 }
 
 fn api(sim: &SemgrepSim) -> Arc<dyn ScannerApi> {

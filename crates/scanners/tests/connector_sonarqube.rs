@@ -11,7 +11,6 @@ use domain::connector::Tool;
 use domain::{NewFinding, Status, TestId};
 use outbound::{CallError, NoLimits, OutboundPolicy};
 use scanners::connectors::{BATCH, PullMode, ScannerApi, Setup, client};
-use secrecy::SecretString;
 use serde_json::json;
 use simulators::Fault;
 use simulators::scanners::ScannerSim;
@@ -28,14 +27,7 @@ async fn seeded() -> SonarQubeSim {
 }
 
 fn setup_with(sim: &SonarQubeSim, token: &str, options: serde_json::Value) -> Setup {
-    Setup {
-        tool: Tool::SonarQube,
-        location: url::Url::parse(&sim.location()).unwrap(),
-        secrets: [("token".to_owned(), SecretString::from(token.to_owned()))]
-            .into_iter()
-            .collect(),
-        options: options.as_object().cloned().unwrap_or_default(),
-    }
+    support::setup(Tool::SonarQube, &sim.location(), &[("token", token)], options)
 }
 
 fn api(sim: &SonarQubeSim) -> Arc<dyn ScannerApi> {

@@ -14,7 +14,6 @@ use outbound::CallError;
 use scanners::connectors::{PullMode, ScannerApi, Setup};
 use scanners::formats::tenable::TenableParser;
 use scanners::testing::parse_fixture;
-use secrecy::SecretString;
 use serde_json::json;
 use simulators::Fault;
 use simulators::scanners::ScannerSim;
@@ -31,23 +30,7 @@ async fn seeded() -> TenableSim {
 }
 
 fn setup(sim: &TenableSim, access: &str, secret: &str) -> Setup {
-    Setup {
-        tool: Tool::Tenable,
-        location: url::Url::parse(&sim.location()).unwrap(),
-        secrets: [
-            (
-                "access_key".to_owned(),
-                SecretString::from(access.to_owned()),
-            ),
-            (
-                "secret_key".to_owned(),
-                SecretString::from(secret.to_owned()),
-            ),
-        ]
-        .into_iter()
-        .collect(),
-        options: sim.options(),
-    }
+    support::setup(Tool::Tenable, &sim.location(), &[("access_key", access), ("secret_key", secret)], serde_json::Value::Null)
 }
 
 fn api(sim: &TenableSim) -> Arc<dyn ScannerApi> {

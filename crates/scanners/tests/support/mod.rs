@@ -10,6 +10,17 @@ use outbound::{CallError, NoLimits, OutboundPolicy};
 use scanners::connectors::{BATCH, PullMode, Pulled, ScannerApi, Setup, client};
 use std::sync::Arc;
 
+/// A connector's setup as the engine builds it: `tool` at `location` with these secrets (name,
+/// value) and options (a JSON object; anything else means none).
+pub fn setup(tool: domain::connector::Tool, location: &str, secrets: &[(&str, &str)], options: serde_json::Value) -> Setup {
+    Setup {
+        tool,
+        location: url::Url::parse(location).unwrap(),
+        secrets: secrets.iter().map(|(k, v)| ((*k).to_owned(), secrecy::SecretString::from((*v).to_owned()))).collect(),
+        options: options.as_object().cloned().unwrap_or_default(),
+    }
+}
+
 /// The client of `setup`, without rate limits.
 pub fn connect(setup: Setup) -> Arc<dyn ScannerApi> {
     client(setup, Arc::new(NoLimits), &OutboundPolicy::default()).unwrap()
