@@ -8,6 +8,7 @@ pub mod connectors;
 pub mod import;
 pub mod integrations;
 pub mod jobs;
+pub mod limits;
 pub mod maintenance;
 pub mod worker;
 

@@ -1,10 +1,12 @@
 //! Scanner API clients, one per connector and process (kept while the connector is unchanged),
-//! each with an in-process rate limiter: a connector's operations run one at a time across
-//! replicas (the schedule and the operations log see to that), so its budget need not be
-//! shared through the database as trackers' are. A tool's "stop until" (Retry-After) pauses
-//! the connector's requests until then.
+//! each with a rate limiter. On PostgreSQL it is the one trackers use (`crate::limits`): the
+//! tool's budget is counted in the database, so a Check connection in the web process and a
+//! Sync in a worker share it, and a tool's "stop until" (Retry-After) pauses every process's
+//! requests to it. On SQLite (one process) it is kept in memory (see `build`). Pulls wait in
+//! place for the budget rather than giving up.
 
 use crate::App;
+use crate::limits::{DbLimiter, Patience};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::ConnectorId;
@@ -64,7 +66,18 @@ pub async fn build(app: &App, connector: &Connector) -> anyhow::Result<Arc<dyn S
         secrets: open_secrets(app, &sealed)?,
         options: connector.settings.options.clone(),
     };
-    let limiter = Arc::new(ProcessLimiter::new(scanners::connectors::budgets(connector.tool)));
+    let budgets = scanners::connectors::budgets(connector.tool);
+    let limiter: Arc<dyn Limiter> = match app.db().backend() {
+        // Shared through the database: every process pulling from this connector's tool
+        // counts against one budget, and waits in place when it is spent.
+        store::Backend::Postgres => {
+            Arc::new(DbLimiter { db: app.db().clone(), owner: connector.id.into(), budgets, patience: Patience::Wait })
+        }
+        // SQLite has one writer, and a Sync holds its write transaction while it pulls (the
+        // findings stream into the import): a budget counted in the database would wait on
+        // it. A SQLite installation is one process, so the budget is kept in memory there.
+        store::Backend::Sqlite => Arc::new(ProcessLimiter::new(budgets)),
+    };
     Ok(scanners::connectors::client(setup, limiter, &app.settings().outbound)?)
 }
 

@@ -9,15 +9,15 @@ use domain::tracker::Vendor;
 use secrets::{ExposeSecret, SecretString};
 use trackers::oauth::{OAuth, OAuthSession, OAuthState, OAuthStore, TokenRequest};
 use async_trait::async_trait;
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use domain::tracker::{Instance, RateLimitOverride};
 use domain::InstanceId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use store::rate_limits::{self, Bucket};
+use crate::limits::{DbLimiter, Patience};
 use trackers::limit::{Budget, budgets};
-use trackers::{Limiter, RateInfo, RequestClass, Tracker, TrackerError};
+use trackers::{Tracker, TrackerError};
 
 /// A spent budget that frees up within this long is waited for in place; a longer wait gives
 /// the job back to the queue until then (a worker slot should not sleep for minutes).
@@ -73,8 +73,9 @@ pub async fn build(app: &App, instance: &Instance) -> anyhow::Result<Arc<dyn Tra
     };
     let limiter = Arc::new(DbLimiter {
         db: app.db().clone(),
-        instance: instance.id,
+        owner: instance.id.into(),
         budgets: instance_budgets(instance),
+        patience: Patience::GiveUpAfter(WAIT_IN_PLACE),
     });
     let conn = trackers::Connection { vendor: instance.vendor, location, credentials: creds };
     Ok(trackers::client(conn, limiter, &app.settings().outbound)?)
@@ -165,86 +166,6 @@ fn apply_overrides(mut budgets: Vec<Budget>, overrides: &[RateLimitOverride]) ->
         }
     }
     budgets
-}
-
-fn bucket(b: &Budget) -> Bucket {
-    Bucket {
-        name: b.name.to_owned(),
-        limit: b.limit,
-        per: TimeDelta::from_std(b.per).unwrap_or(TimeDelta::hours(1)),
-    }
-}
-
-/// The limiter of one instance, over the shared budgets in the database.
-pub struct DbLimiter {
-    pub db: store::Db,
-    pub instance: InstanceId,
-    pub budgets: Vec<Budget>,
-}
-
-impl DbLimiter {
-    fn buckets(&self, class: RequestClass) -> Vec<Bucket> {
-        self.budgets.iter().filter(|b| b.classes.contains(&class)).map(bucket).collect()
-    }
-
-    fn describe(&self, class: RequestClass) -> String {
-        let parts: Vec<String> = self
-            .budgets
-            .iter()
-            .filter(|b| b.classes.contains(&class))
-            .map(|b| format!("{} a {}", b.limit, per_words(b.per)))
-            .collect();
-        format!("the instance's {} budget ({}) is spent", class.as_str(), parts.join(", "))
-    }
-}
-
-fn per_words(d: Duration) -> String {
-    match d.as_secs() {
-        3600 => "hour".into(),
-        60 => "minute".into(),
-        1 => "second".into(),
-        _ => format!("{:.1} s", d.as_secs_f64()),
-    }
-}
-
-#[async_trait]
-impl Limiter for DbLimiter {
-    async fn acquire(&self, class: RequestClass) -> Result<(), TrackerError> {
-        let buckets = self.buckets(class);
-        loop {
-            let now = store::now();
-            let outcome = rate_limits::acquire(&self.db, self.instance, &buckets, now)
-                .await
-                .map_err(|e| TrackerError::Transient(format!("cannot read the rate budget: {e}")))?;
-            let until = match outcome {
-                Ok(()) => return Ok(()),
-                Err(until) => until,
-            };
-            let wait = (until - now).to_std().unwrap_or_default();
-            if wait > WAIT_IN_PLACE {
-                let reason = match rate_limits::blocked(&self.db, self.instance, now).await {
-                    Ok(Some((_, why))) => format!("the tracker asked to wait: {why}"),
-                    _ => self.describe(class),
-                };
-                return Err(TrackerError::RateLimited { until: Some(until), reason });
-            }
-            tokio::time::sleep(wait.max(Duration::from_millis(5))).await;
-        }
-    }
-
-    async fn observe(&self, _class: RequestClass, info: &RateInfo) {
-        let now = store::now();
-        if let Some(until) = info.blocked_until(now) {
-            let reason = match (info.retry_after, info.remaining) {
-                (Some(after), _) => format!("Retry-After {} s", after.as_secs()),
-                (None, Some(0)) => format!("no requests remaining until {}", until.format("%H:%M:%S UTC")),
-                _ => "rate limited".to_owned(),
-            };
-            if let Err(e) = rate_limits::block(&self.db, self.instance, until, &reason).await {
-                tracing::warn!(instance = %self.instance, error = %e, "Cannot record a tracker's rate-limit block.");
-            }
-        }
-    }
 }
 
 #[cfg(test)]

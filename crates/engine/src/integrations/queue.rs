@@ -35,10 +35,7 @@ pub async fn status(app: &App, instance: &Instance) -> anyhow::Result<QueueStatu
     let get = |s: JobStatus| counts.iter().find(|(st, _)| *st == s).map(|(_, n)| *n).unwrap_or(0);
     let (queued, running, dead) = (get(JobStatus::Queued), get(JobStatus::Running), get(JobStatus::Dead));
     let budgets = instance_budgets(instance);
-    let buckets: Vec<rate_limits::Bucket> = budgets
-        .iter()
-        .map(|b| rate_limits::Bucket { name: b.name.to_owned(), limit: b.limit, per: TimeDelta::from_std(b.per).unwrap_or(TimeDelta::hours(1)) })
-        .collect();
+    let buckets: Vec<rate_limits::Bucket> = budgets.iter().map(crate::limits::bucket).collect();
     let used = rate_limits::used(app.db(), instance.id, &buckets, now).await?;
     let blocked = rate_limits::blocked(app.db(), instance.id, now).await?;
     let start = blocked.as_ref().map(|(until, _)| *until).unwrap_or(now);

@@ -1,18 +1,65 @@
-//! Rate-limit budgets shared by every process pushing to one instance.
+//! Rate-limit budgets shared by every process calling one tracker instance or one connector's
+//! tool (an [`Owner`]).
 //!
 //! Each bucket (at most `limit` requests per `per`) is a sliding window kept as 60 slots of
 //! `per / 60`: a request is allowed when the slots overlapping the last `per` hold fewer than
 //! `limit` requests. Counting a whole slot that only partly overlaps the window errs on the
-//! safe side, so the requests of all replicas together never exceed what a tracker enforcing a
-//! true sliding window allows. Acquirers of one instance are serialised: by a row lock on the
-//! instance (PostgreSQL) or by SQLite's single writer.
+//! safe side, so the requests of all replicas together never exceed what a service enforcing
+//! a true sliding window allows. Acquirers of one owner are serialised: by a row lock on the
+//! owner's row (PostgreSQL) or by SQLite's single writer.
 //!
-//! A tracker's "stop until" (Retry-After, nothing remaining until the reset) is kept on the
-//! instance row and stops every process until then.
+//! A service's "stop until" (Retry-After, nothing remaining until the reset) is kept on the
+//! owner's row and stops every process until then.
 
 use crate::{Backend, Db, Result, on_conn};
 use chrono::{DateTime, TimeDelta, Utc};
-use domain::InstanceId;
+use domain::{ConnectorId, InstanceId};
+
+/// Whose budget: a tracker instance's (`rate_slots`, `integration_instances`) or a connector's
+/// (`connector_rate_slots`, `connectors`). The same SQL runs over either pair of tables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Owner {
+    Instance(InstanceId),
+    Connector(ConnectorId),
+}
+
+impl From<InstanceId> for Owner {
+    fn from(id: InstanceId) -> Owner {
+        Owner::Instance(id)
+    }
+}
+
+impl From<ConnectorId> for Owner {
+    fn from(id: ConnectorId) -> Owner {
+        Owner::Connector(id)
+    }
+}
+
+impl Owner {
+    fn id(self) -> i64 {
+        match self {
+            Owner::Instance(i) => i.0,
+            Owner::Connector(c) => c.0,
+        }
+    }
+
+    /// (slots table, its owner column, the owner's table): fixed names, never input.
+    fn tables(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Owner::Instance(_) => ("rate_slots", "instance_id", "integration_instances"),
+            Owner::Connector(_) => ("connector_rate_slots", "connector_id", "connectors"),
+        }
+    }
+}
+
+impl std::fmt::Display for Owner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Owner::Instance(i) => write!(f, "instance {i}"),
+            Owner::Connector(c) => write!(f, "connector {c}"),
+        }
+    }
+}
 
 /// Slots per window.
 const SLOTS: i64 = 60;
@@ -38,16 +85,18 @@ impl Bucket {
     }
 }
 
-/// Takes one request from every bucket at `now`, or answers the time when the instance may
-/// be called again (a block set by the tracker, or the moment enough of a window has passed).
-pub async fn acquire(db: &Db, instance: InstanceId, buckets: &[Bucket], now: DateTime<Utc>) -> Result<Result<(), DateTime<Utc>>> {
+/// Takes one request from every bucket at `now`, or answers the time when the owner may be
+/// called again (a block set by the service, or the moment enough of a window has passed).
+pub async fn acquire(db: &Db, owner: impl Into<Owner>, buckets: &[Bucket], now: DateTime<Utc>) -> Result<Result<(), DateTime<Utc>>> {
+    let owner = owner.into();
+    let (slots_table, owner_col, owner_table) = owner.tables();
     let mut tx = db.begin().await?;
     let lock = match db.backend() {
-        Backend::Postgres => "SELECT blocked_until FROM integration_instances WHERE id = $1 FOR UPDATE",
-        Backend::Sqlite => "SELECT blocked_until FROM integration_instances WHERE id = $1",
+        Backend::Postgres => format!("SELECT blocked_until FROM {owner_table} WHERE id = $1 FOR UPDATE"),
+        Backend::Sqlite => format!("SELECT blocked_until FROM {owner_table} WHERE id = $1"),
     };
-    let blocked: Option<Option<DateTime<Utc>>> = on_conn!(&mut tx, |conn| sqlx::query_scalar(lock)
-        .bind(instance.0)
+    let blocked: Option<Option<DateTime<Utc>>> = on_conn!(&mut tx, |conn| sqlx::query_scalar(sqlx::AssertSqlSafe(lock.clone()))
+        .bind(owner.id())
         .fetch_optional(conn)
         .await)?;
     if let Some(Some(until)) = blocked
@@ -60,17 +109,17 @@ pub async fn acquire(db: &Db, instance: InstanceId, buckets: &[Bucket], now: Dat
     for b in buckets {
         let len = b.slot_len();
         let window_start = now - b.per;
-        on_conn!(&mut tx, |conn| sqlx::query("DELETE FROM rate_slots WHERE instance_id = $1 AND bucket = $2 AND slot_start <= $3")
-            .bind(instance.0)
+        let delete = format!("DELETE FROM {slots_table} WHERE {owner_col} = $1 AND bucket = $2 AND slot_start <= $3");
+        on_conn!(&mut tx, |conn| sqlx::query(sqlx::AssertSqlSafe(delete.clone()))
+            .bind(owner.id())
             .bind(&b.name)
             .bind(window_start - len)
             .execute(conn)
             .await
             .map(|_| ()))?;
-        let slots: Vec<(DateTime<Utc>, i32)> = on_conn!(&mut tx, |conn| sqlx::query_as(
-            "SELECT slot_start, used FROM rate_slots WHERE instance_id = $1 AND bucket = $2 ORDER BY slot_start"
-        )
-        .bind(instance.0)
+        let select = format!("SELECT slot_start, used FROM {slots_table} WHERE {owner_col} = $1 AND bucket = $2 ORDER BY slot_start");
+        let slots: Vec<(DateTime<Utc>, i32)> = on_conn!(&mut tx, |conn| sqlx::query_as(sqlx::AssertSqlSafe(select.clone()))
+        .bind(owner.id())
         .bind(&b.name)
         .fetch_all(conn)
         .await)?;
@@ -93,12 +142,13 @@ pub async fn acquire(db: &Db, instance: InstanceId, buckets: &[Bucket], now: Dat
         tx.rollback().await?;
         return Ok(Err(until));
     }
+    let count = format!(
+        "INSERT INTO {slots_table} ({owner_col}, bucket, slot_start, used) VALUES ($1, $2, $3, 1)
+         ON CONFLICT ({owner_col}, bucket, slot_start) DO UPDATE SET used = {slots_table}.used + 1"
+    );
     for b in buckets {
-        on_conn!(&mut tx, |conn| sqlx::query(
-            "INSERT INTO rate_slots (instance_id, bucket, slot_start, used) VALUES ($1, $2, $3, 1)
-             ON CONFLICT (instance_id, bucket, slot_start) DO UPDATE SET used = rate_slots.used + 1"
-        )
-        .bind(instance.0)
+        on_conn!(&mut tx, |conn| sqlx::query(sqlx::AssertSqlSafe(count.clone()))
+        .bind(owner.id())
         .bind(&b.name)
         .bind(b.slot_start(now))
         .execute(conn)
@@ -109,14 +159,16 @@ pub async fn acquire(db: &Db, instance: InstanceId, buckets: &[Bucket], now: Dat
     Ok(Ok(()))
 }
 
-/// Stops every process from calling the instance until `until` (a later block wins).
-pub async fn block(db: &Db, instance: InstanceId, until: DateTime<Utc>, reason: &str) -> Result<()> {
+/// Stops every process from calling the owner until `until` (a later block wins).
+pub async fn block(db: &Db, owner: impl Into<Owner>, until: DateTime<Utc>, reason: &str) -> Result<()> {
+    let owner = owner.into();
+    let sql = format!(
+        "UPDATE {} SET blocked_until = $2, blocked_reason = $3 WHERE id = $1 AND (blocked_until IS NULL OR blocked_until < $2)",
+        owner.tables().2
+    );
     let mut c = db.conn().await?;
-    on_conn!(&mut c, |conn| sqlx::query(
-        "UPDATE integration_instances SET blocked_until = $2, blocked_reason = $3
-         WHERE id = $1 AND (blocked_until IS NULL OR blocked_until < $2)"
-    )
-    .bind(instance.0)
+    on_conn!(&mut c, |conn| sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+    .bind(owner.id())
     .bind(until)
     .bind(reason)
     .execute(conn)
@@ -126,12 +178,12 @@ pub async fn block(db: &Db, instance: InstanceId, until: DateTime<Utc>, reason: 
 }
 
 /// The current block, if any: until when and why.
-pub async fn blocked(db: &Db, instance: InstanceId, now: DateTime<Utc>) -> Result<Option<(DateTime<Utc>, String)>> {
+pub async fn blocked(db: &Db, owner: impl Into<Owner>, now: DateTime<Utc>) -> Result<Option<(DateTime<Utc>, String)>> {
+    let owner = owner.into();
+    let sql = format!("SELECT blocked_until, blocked_reason FROM {} WHERE id = $1", owner.tables().2);
     let mut c = db.conn().await?;
-    let row: Option<(Option<DateTime<Utc>>, Option<String>)> = on_conn!(&mut c, |conn| sqlx::query_as(
-        "SELECT blocked_until, blocked_reason FROM integration_instances WHERE id = $1"
-    )
-    .bind(instance.0)
+    let row: Option<(Option<DateTime<Utc>>, Option<String>)> = on_conn!(&mut c, |conn| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+    .bind(owner.id())
     .fetch_optional(conn)
     .await)?;
     Ok(match row {
@@ -141,14 +193,15 @@ pub async fn blocked(db: &Db, instance: InstanceId, now: DateTime<Utc>) -> Resul
 }
 
 /// Requests counted in each bucket's current window (for the queue's expected finish time).
-pub async fn used(db: &Db, instance: InstanceId, buckets: &[Bucket], now: DateTime<Utc>) -> Result<Vec<i64>> {
+pub async fn used(db: &Db, owner: impl Into<Owner>, buckets: &[Bucket], now: DateTime<Utc>) -> Result<Vec<i64>> {
+    let owner = owner.into();
+    let (slots_table, owner_col, _) = owner.tables();
+    let sql = format!("SELECT CAST(SUM(used) AS BIGINT) FROM {slots_table} WHERE {owner_col} = $1 AND bucket = $2 AND slot_start > $3");
     let mut c = db.conn().await?;
     let mut out = Vec::with_capacity(buckets.len());
     for b in buckets {
-        let n: Option<i64> = on_conn!(&mut c, |conn| sqlx::query_scalar(
-            "SELECT CAST(SUM(used) AS BIGINT) FROM rate_slots WHERE instance_id = $1 AND bucket = $2 AND slot_start > $3"
-        )
-        .bind(instance.0)
+        let n: Option<i64> = on_conn!(&mut c, |conn| sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(owner.id())
         .bind(&b.name)
         .bind(now - b.per - b.slot_len())
         .fetch_one(conn)
