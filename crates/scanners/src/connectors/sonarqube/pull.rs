@@ -16,10 +16,10 @@ use super::api::{Api, at_least};
 use super::map::{self, Item, Page};
 use super::rules::Rules;
 use crate::Context;
-use crate::connectors::{BATCH, FindingSink, PullMode, Pulled};
+use crate::connectors::{Batcher, FindingSink, PullMode, Pulled};
 use chrono::{DateTime, TimeDelta, Utc};
 use domain::connector::Record;
-use domain::{NewFinding, TestId};
+use domain::TestId;
 use outbound::CallError;
 use serde_json::Value;
 use std::collections::HashSet;
@@ -43,9 +43,7 @@ struct Pull<'a> {
     client: &'a SonarQube,
     project: String,
     ctx: Context,
-    sink: &'a FindingSink,
-    buf: Vec<NewFinding>,
-    sent: u64,
+    out: Batcher<'a>,
     seen: HashSet<String>,
     newest: Option<DateTime<Utc>>,
     rules: Rules,
@@ -79,9 +77,7 @@ impl SonarQube {
             client: self,
             project: record.external_id.clone(),
             ctx: Context::new(TestId(0)),
-            sink,
-            buf: Vec::new(),
-            sent: 0,
+            out: Batcher::new(sink),
             seen: HashSet::new(),
             newest: None,
             rules: Rules::default(),
@@ -92,7 +88,7 @@ impl SonarQube {
                 return Ok(Pulled {
                     complete: false,
                     cursor: None,
-                    findings: pull.sent,
+                    findings: pull.out.sent,
                 })
             };
         }
@@ -118,7 +114,7 @@ impl SonarQube {
                 stopped!();
             }
         }
-        if !pull.flush().await {
+        if !pull.out.flush().await {
             stopped!();
         }
         let cursor = match (pull.newest, mode) {
@@ -129,25 +125,12 @@ impl SonarQube {
         Ok(Pulled {
             complete,
             cursor,
-            findings: pull.sent,
+            findings: pull.out.sent,
         })
     }
 }
 
 impl Pull<'_> {
-    async fn flush(&mut self) -> Going {
-        if self.buf.is_empty() {
-            return true;
-        }
-        let batch = std::mem::take(&mut self.buf);
-        let n = batch.len() as u64;
-        if self.sink.send(batch).await.is_err() {
-            return false;
-        }
-        self.sent += n;
-        true
-    }
-
     /// Sends an item (once per key), its rule's CWEs added when it names none.
     async fn emit(&mut self, item: Item) -> Result<Going, CallError> {
         if !self.seen.insert(item.key.clone()) {
@@ -161,11 +144,7 @@ impl Pull<'_> {
         } else {
             item.finding
         };
-        self.buf.push(f);
-        if self.buf.len() >= BATCH {
-            return Ok(self.flush().await);
-        }
-        Ok(true)
+        Ok(self.out.push(f).await)
     }
 
     fn base_query(&self) -> Vec<(&'static str, String)> {
