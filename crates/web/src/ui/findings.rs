@@ -213,14 +213,15 @@ async fn table(
     let page = params.page();
     let shown = rows.len() as i64;
     let ordering = params.ordering.as_str();
+    let (prev, next) = view::pager(page, found.count, |offset| params.url(ordering, offset));
     Ok(Table {
         bulk: None,
         errors,
         count: found.count,
         from: if shown == 0 { 0 } else { page.offset + 1 },
         to: page.offset + shown,
-        prev: (page.offset > 0).then(|| params.url(ordering, (page.offset - page.limit).max(0))),
-        next: (page.offset + page.limit < found.count).then(|| params.url(ordering, page.offset + page.limit)),
+        prev,
+        next,
         sort_severity: params.sort_url("-severity", "severity"),
         mark_severity: params.sort_mark("-severity", "severity"),
         sort_title: params.sort_url("title", "title"),

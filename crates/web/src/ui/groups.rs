@@ -79,14 +79,15 @@ async fn page(s: &AppState, session: &super::session::Session, offset: i64, noti
         })
         .collect();
     let url = |o: i64| if o == 0 { "/finding-groups".to_owned() } else { format!("/finding-groups?offset={o}") };
+    let (prev, next) = super::view::pager(req, found.count, url);
     render(&GroupsPage {
         layout: Layout::new(session, "Finding groups", "groups"),
         rows,
         count: found.count,
         from: if shown == 0 { 0 } else { req.offset + 1 },
         to: req.offset + shown,
-        prev: (req.offset > 0).then(|| url((req.offset - req.limit).max(0))),
-        next: (req.offset + req.limit < found.count).then(|| url(req.offset + req.limit)),
+        prev,
+        next,
         can_push: super::bulk::can_push_any(&session.actor),
         notice,
     })

@@ -19,6 +19,14 @@ pub fn severity_class(s: Severity) -> &'static str {
 }
 
 /// `2026-11-30 07:15 UTC`, or an em dash for never.
+/// The Previous and Next links around a page of `count` results, `url(offset)` each: no
+/// Previous on the first page, no Next on the last.
+pub fn pager(page: store::PageRequest, count: i64, url: impl Fn(i64) -> String) -> (Option<String>, Option<String>) {
+    let prev = (page.offset > 0).then(|| url((page.offset - page.limit).max(0)));
+    let next = (page.offset + page.limit < count).then(|| url(page.offset + page.limit));
+    (prev, next)
+}
+
 pub fn time(t: Option<DateTime<Utc>>) -> String {
     t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|| "—".into())
 }

@@ -383,6 +383,7 @@ async fn page(s: &AppState, session: &Session, id: ConnectorId, mut filter: Reco
         ("true".to_owned(), "mapped".to_owned(), filter.mapped == Some(true)),
         ("false".to_owned(), "not mapped".to_owned(), filter.mapped == Some(false)),
     ];
+    let (prev, next) = super::view::pager(shown, records.count, |offset| filter.at(Some(offset), filter.limit).url(k.id.0));
     super::error::render(&ConnectorPage {
         layout: Layout::new(session, k.label.clone(), "connectors"),
         id: k.id.0,
@@ -399,8 +400,8 @@ async fn page(s: &AppState, session: &Session, id: ConnectorId, mut filter: Reco
         filter_query: filter.query(),
         limit: filter.limit,
         showing: paged.then(|| format!("{}–{}", shown.offset + 1, shown.offset + records.results.len() as i64)),
-        prev: (shown.offset > 0).then(|| filter.at(Some(shown.offset - shown.limit), filter.limit).url(k.id.0)),
-        next: (shown.offset + shown.limit < records.count).then(|| filter.at(Some(shown.offset + shown.limit), filter.limit).url(k.id.0)),
+        prev,
+        next,
         states,
         mapped,
         products: if can_run { visible.into_iter().map(|(p, n)| (p.0, n)).collect() } else { Vec::new() },

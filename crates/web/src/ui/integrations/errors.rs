@@ -68,14 +68,15 @@ pub async fn errors(
     let page = PageRequest::new(Some(50), q.offset);
     let found = push_errors::list(&mut c, m.id, page).await?;
     let url = |offset: i64| format!("/settings/integrations/mappings/{}/errors?offset={offset}", m.id.0);
+    let (prev, next) = view::pager(page, found.count, url);
     render(&ErrorsPage {
         layout: Layout::new(&session, format!("Errors of {}", m.label), "integrations"),
         mapping_id: m.id.0,
         mapping: format!("{} › {}", instance.label, m.label),
         icon: view::vendor_icon(m.vendor),
         count: found.count,
-        prev: (page.offset > 0).then(|| url((page.offset - page.limit).max(0))),
-        next: (page.offset + page.limit < found.count).then(|| url(page.offset + page.limit)),
+        prev,
+        next,
         rows: found
             .results
             .into_iter()
