@@ -167,7 +167,7 @@ async fn tracker_rows(c: &mut store::PooledConn, product: ProductId, engagements
             Some(TrackerRow {
                 id: a.id.0,
                 icon: view::vendor_icon(m.vendor),
-                mapping: format!("{} › {}", instances.get(&m.instance).map(String::as_str).unwrap_or("?"), m.label),
+                mapping: super::integrations::mapping_name(&instances, m),
                 engagement: a.engagement.and_then(|e| engagements.iter().find(|r| r.id == e.0).map(|r| r.name.clone())),
                 push_mode: a.push_mode.label(),
             })

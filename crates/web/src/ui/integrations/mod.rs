@@ -95,7 +95,7 @@ pub struct SavedQuery {
     saved: Option<String>,
 }
 
-fn mapping_name(instances: &HashMap<InstanceId, String>, m: &domain::tracker::Mapping) -> String {
+pub(super) fn mapping_name(instances: &HashMap<InstanceId, String>, m: &domain::tracker::Mapping) -> String {
     format!("{} › {}", instances.get(&m.instance).map(String::as_str).unwrap_or("?"), m.label)
 }
 
